@@ -1,0 +1,129 @@
+// dphys_bench_rollout — agent-steps per second of the koki2 rollout crucible (spec K14), one JSON object
+// per line. Same workload as ../shared/peers' chemo_rollout: `pop` genomes ~ N(0, 0.1²) × `episodes`
+// episodes × `steps` steps. `l0` = koki2's CLI defaults; `ladder` = 4 sources, 2 bad (integrity loss 0.25),
+// depletion with respawn delay 4, gradient dropout 0.5. Plasticity on = spike modulator, η 0.05, λ 0.9.
+#include <dphys/experiments/koki2.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+enum class bench_env { l0, ladder };
+constexpr auto enum_names(bench_env) {
+  return std::array{std::pair{bench_env::l0, std::string_view{"l0"}},
+                    std::pair{bench_env::ladder, std::string_view{"ladder"}}};
+}
+enum class on_off { off, on };
+constexpr auto enum_names(on_off) {
+  return std::array{std::pair{on_off::off, std::string_view{"off"}}, std::pair{on_off::on, std::string_view{"on"}}};
+}
+
+struct bench_config {
+  bench_env config = bench_env::l0;
+  on_off plasticity = on_off::off;
+  dphys::experiments::lane_impl impl = dphys::experiments::lane_impl::simd;
+  int threads = 1;
+  int pop = 256;
+  int episodes = 4;
+  int steps = 128;
+  int reps = 7;
+  std::uint64_t seed = 0;
+
+  void check(dphys::config_checker<bench_config>& c) const {
+    c(&bench_config::threads).at_least(1).at_most(1024);
+    c(&bench_config::pop).at_least(1);
+    c(&bench_config::episodes).at_least(1);
+    c(&bench_config::steps).at_least(1);
+    c(&bench_config::reps).at_least(1);
+  }
+};
+
+}  // namespace
+
+BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps, reps, seed);
+
+int main(int argc, char** argv) {
+  using namespace dphys;
+  try {
+    bench_config bc;
+    for (int i = 1; i < argc; ++i)
+      if (std::string_view(argv[i]) == "--help") {
+        fmt::print("usage: dphys_bench_rollout [--key=value ...]\n{}", describe(bc));
+        return 0;
+      }
+    apply_overrides(bc, argc - 1, argv + 1);
+    validate(bc);
+
+    experiments::koki2_config cfg;
+    cfg.env = envs::chemotaxis_config{};  // koki2 CLI defaults (L0)
+    cfg.env.max_steps = bc.steps;
+    if (bc.config == bench_env::ladder) {
+      cfg.env.num_sources = 4;
+      cfg.env.num_bad_sources = 2;
+      cfg.env.bad_source_integrity_loss = 0.25f;
+      cfg.env.source_deplete = true;
+      cfg.env.respawn_delay = 4;
+      cfg.env.grad_dropout_p = 0.5f;
+    }
+    if (bc.plasticity == on_off::on) {
+      cfg.plasticity.enabled = true;
+      cfg.plasticity.eta = 0.05f;
+      cfg.plasticity.lambda = 0.9f;
+      cfg.plasticity.kind = plasticity::modulator::spike;
+    }
+    cfg.seed = bc.seed;
+    cfg.threads = bc.threads;
+    cfg.rollout.episodes = bc.episodes;
+    validate(cfg);
+    const auto pipeline = experiments::koki2_pipeline::make(cfg);
+    const auto& rollout = pipeline.rollout();
+    const std::size_t d = pipeline.genome.size();
+    std::vector<float> pop(static_cast<std::size_t>(bc.pop) * d);
+    for (int m = 0; m < bc.pop; ++m)
+      pipeline.genome.init(bc.seed, static_cast<std::uint32_t>(m), std::span(pop).subspan(static_cast<std::size_t>(m) * d, d));
+
+    std::vector<double> times;
+    crucibles::evaluation ev;
+    for (int r = 0; r < bc.reps + 1; ++r) {  // first repetition warms caches and is not timed
+      const auto t0 = std::chrono::steady_clock::now();
+      ev = experiments::evaluate_with(cfg.impl = bc.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (r > 0) times.push_back(s);
+    }
+    auto sorted = times;
+    std::sort(sorted.begin(), sorted.end());
+    const double median = sorted[sorted.size() / 2];
+    double mean_fitness = 0;
+    for (float f : ev.fitness) mean_fitness += f;
+    mean_fitness /= static_cast<double>(ev.fitness.size());
+    nlohmann::json j{{"bench", "rollout"},
+                     {"config", bc.config == bench_env::l0 ? "l0" : "ladder"},
+                     {"plasticity", bc.plasticity == on_off::on ? "on" : "off"},
+                     {"impl", bc.impl == experiments::lane_impl::simd ? "simd" : "scalar"},
+                     {"arch", bc.impl == experiments::lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar"},
+                     {"lanes", bc.impl == experiments::lane_impl::simd ? simd::lanes_v<simd::native> : 1},
+                     {"threads", bc.threads},
+                     {"pop", bc.pop},
+                     {"episodes", bc.episodes},
+                     {"steps", bc.steps},
+                     {"agent_steps", ev.agent_steps},
+                     {"times_s", times},
+                     {"median_s", median},
+                     {"agent_steps_per_s", static_cast<double>(ev.agent_steps) / median},
+                     {"mean_fitness", mean_fitness},
+                     {"library_version", version_string}};
+    std::cout << j.dump() << std::endl;
+    return 0;
+  } catch (const std::exception& ex) {
+    std::cerr << "dphys_bench_rollout: error: " << ex.what() << '\n';
+    return 2;
+  }
+}

@@ -1,0 +1,33 @@
+# Checks the artifacts of a run directory (docs/design: config.json, manifest.json,
+# generations.jsonl with one record per generation, best_genome.npy).
+# cmake -DRUN_DIR=<dir> -DGENERATIONS=<n> -P dphysCheckRunDir.cmake
+if(NOT RUN_DIR OR NOT GENERATIONS)
+  message(FATAL_ERROR "dphysCheckRunDir.cmake: set RUN_DIR and GENERATIONS")
+endif()
+foreach(file config.json manifest.json generations.jsonl best_genome.npy)
+  set(path "${RUN_DIR}/${file}")
+  if(NOT EXISTS "${path}")
+    message(FATAL_ERROR "missing run artifact: ${path}")
+  endif()
+  file(SIZE "${path}" size)
+  if(size EQUAL 0)
+    message(FATAL_ERROR "empty run artifact: ${path}")
+  endif()
+endforeach()
+# Count non-empty lines (not via a CMake list: JSON may contain ';').
+file(READ "${RUN_DIR}/generations.jsonl" content)
+string(REGEX REPLACE "\n+" "\n" content "${content}")
+string(REGEX REPLACE "^\n|\n$" "" content "${content}")
+set(count 0)
+if(NOT content STREQUAL "")
+  string(REGEX REPLACE "[^\n]" "" newlines "${content}")
+  string(LENGTH "${newlines}" count)
+  math(EXPR count "${count} + 1")
+endif()
+if(NOT count EQUAL GENERATIONS)
+  message(FATAL_ERROR "${RUN_DIR}/generations.jsonl holds ${count} records, expected ${GENERATIONS}")
+endif()
+file(READ "${RUN_DIR}/best_genome.npy" magic LIMIT 6 HEX)
+if(NOT magic STREQUAL "934e554d5059")  # "\x93NUMPY"
+  message(FATAL_ERROR "${RUN_DIR}/best_genome.npy is not a .npy file (magic ${magic})")
+endif()

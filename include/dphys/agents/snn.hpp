@@ -1,0 +1,208 @@
+// dphys/agents/snn.hpp — koki2's leaky integrate-and-fire network (spec K3): every neuron receives the
+// observation, recurrent input flows along a sparse edge list shared by the run, reset by subtraction,
+// strict threshold, motor readout argmax (first index on ties).
+//
+// Config: snn_config. The edge list (`topology`) is built from a seed or loaded from a file.
+// Determinism: summation orders are fixed (observation channels in order, then edges in list order, motor
+//   units in neuron order, then the bias), so the float and the SIMD instantiations agree bit for bit.
+// SIMD: one lane per (member, episode); per-lane parameters are lane-interleaved (`lane_params`).
+#pragma once
+
+#include <dphys/core/config.hpp>
+#include <dphys/core/random.hpp>
+#include <dphys/core/simd.hpp>
+#include <dphys/genomes/direct.hpp>
+
+#include <boost/hana/adapt_struct.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dphys::agents {
+
+struct snn_config {
+  int n_neurons = 32;
+  int k_edges = 8;           ///< outgoing edges per neuron (capped at n_neurons - 1)
+  std::int64_t topology_seed = -1;  ///< < 0: run seed + 12345 (koki2)
+  std::string edge_file;     ///< non-empty: load the edge list from this file instead
+  float theta = 1.0f;
+  float tau_m = 10.0f;
+
+  void check(config_checker<snn_config>& c) const {
+    c(&snn_config::n_neurons).at_least(1).at_most(4096);
+    c(&snn_config::k_edges).at_least(0).at_most(4096);
+    c(&snn_config::theta).greater_than(0.0).finite();
+    c(&snn_config::tau_m).greater_than(0.0).finite();
+  }
+};
+
+/// A directed edge list (src[e] -> dst[e]); the order is the summation order of recurrent input.
+struct topology {
+  std::vector<std::uint32_t> src, dst;
+  std::size_t n_neurons = 0;
+
+  [[nodiscard]] std::size_t size() const { return src.size(); }
+
+  /// koki2's construction: neuron i gets min(k, N-1) distinct targets != i, drawn without replacement
+  /// (here by a counter-based partial Fisher–Yates shuffle keyed by the seed, so not koki2's NumPy edges:
+  /// use from_file for those). Edges are source-major.
+  static topology random(std::size_t n, std::size_t k, std::uint64_t seed) {
+    topology t;
+    t.n_neurons = n;
+    const std::size_t kk = std::min(k, n > 0 ? n - 1 : 0);
+    const auto key = random_key::make(seed, stream_id::topology, 0, 0);
+    std::vector<std::uint32_t> cand;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      cand.clear();
+      for (std::uint32_t j = 0; j < n; ++j)
+        if (j != i) cand.push_back(j);
+      for (std::uint32_t e = 0; e < kk; ++e) {
+        const auto r = static_cast<std::uint32_t>(
+            randint<float>(key, i, 0u, e, static_cast<std::uint32_t>(cand.size() - e)));
+        std::swap(cand[e], cand[e + r]);
+        t.src.push_back(i);
+        t.dst.push_back(cand[e]);
+      }
+    }
+    return t;
+  }
+
+  /// Reads "src dst" pairs, one edge per line ('#' starts a comment), e.g. exported from koki2's
+  /// edge_index with numpy.savetxt(..., fmt="%d").
+  static topology from_file(const std::filesystem::path& path, std::size_t n_neurons) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("edge file " + path.string() + ": cannot open");
+    topology t;
+    t.n_neurons = n_neurons;
+    std::string line;
+    for (std::size_t lineno = 1; std::getline(in, line); ++lineno) {
+      if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+      std::istringstream ls(line);
+      long long a = 0, b = 0;
+      if (!(ls >> a)) continue;  // blank line
+      std::string rest;
+      if (!(ls >> b) || (ls >> rest))
+        throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
+                                 ": expected two integers 'src dst', got '" + line + "'");
+      if (a < 0 || b < 0 || static_cast<std::size_t>(a) >= n_neurons || static_cast<std::size_t>(b) >= n_neurons)
+        throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) + ": edge " +
+                                 std::to_string(a) + " -> " + std::to_string(b) + " outside [0, " +
+                                 std::to_string(n_neurons) + ")");
+      t.src.push_back(static_cast<std::uint32_t>(a));
+      t.dst.push_back(static_cast<std::uint32_t>(b));
+    }
+    return t;
+  }
+
+  static topology make(const snn_config& cfg, std::uint64_t run_seed) {
+    const auto n = static_cast<std::size_t>(cfg.n_neurons);
+    if (!cfg.edge_file.empty()) return from_file(cfg.edge_file, n);
+    const auto seed = cfg.topology_seed >= 0 ? static_cast<std::uint64_t>(cfg.topology_seed) : run_seed + 12345u;
+    return random(n, static_cast<std::size_t>(cfg.k_edges), seed);
+  }
+};
+
+/// Parameters of L lanes, interleaved: value p of lane l at data[p * L + l], so one load brings
+/// parameter p of every lane of a block.
+struct lane_params {
+  std::vector<float> data;
+  std::size_t lanes = 1;
+
+  template <simd::lane_type F>
+  [[nodiscard]] F get(std::size_t p) const { return simd::load<F>(data.data() + p * lanes); }
+
+  /// Interleaves `lanes` genomes (genome l = rows[l]).
+  template <class RowOf>
+  void assign(std::size_t n_params, std::size_t n_lanes, RowOf&& row_of) {
+    lanes = n_lanes;
+    data.resize(n_params * n_lanes);
+    for (std::size_t l = 0; l < n_lanes; ++l) {
+      const float* r = row_of(l);
+      for (std::size_t p = 0; p < n_params; ++p) data[p * n_lanes + l] = r[p];
+    }
+  }
+};
+
+/// Per-lane dynamic state of the network.
+template <simd::lane_type F>
+struct snn_state {
+  std::vector<F> v, spike, spike_prev, w, trace, current;
+};
+
+class snn {
+ public:
+  snn(const snn_config& cfg, topology topo, std::size_t obs_dim, std::size_t num_actions)
+      : cfg_(cfg),
+        topo_(std::move(topo)),
+        layout_{static_cast<std::size_t>(cfg.n_neurons), topo_.size(), obs_dim, num_actions},
+        decay_(std::exp(-1.0f / cfg.tau_m)) {}
+
+  [[nodiscard]] const genomes::direct_layout& layout() const { return layout_; }
+  [[nodiscard]] const topology& edges() const { return topo_; }
+  [[nodiscard]] const snn_config& config() const { return cfg_; }
+  [[nodiscard]] float membrane_decay() const { return decay_; }
+
+  template <simd::lane_type F>
+  void reset(snn_state<F>& s, const lane_params& p) const {
+    const std::size_t n = layout_.n_neurons, e = layout_.n_edges;
+    s.v.assign(n, F(0.0f));
+    s.spike.assign(n, F(0.0f));
+    s.spike_prev.assign(n, F(0.0f));
+    s.current.assign(n, F(0.0f));
+    s.trace.assign(e, F(0.0f));
+    s.w.resize(e);
+    for (std::size_t i = 0; i < e; ++i) s.w[i] = p.get<F>(layout_.rec_w() + i);
+  }
+
+  /// One forward step on observation obs[0..obs_dim); returns the chosen action (as a float 0..A-1).
+  /// Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's.
+  template <simd::lane_type F>
+  F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
+    const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
+    for (std::size_t i = 0; i < n; ++i) {
+      F acc = p.get<F>(layout_.obs_w() + i * od) * obs[0];
+      for (std::size_t j = 1; j < od; ++j) acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
+      s.current[i] = acc;
+    }
+    for (std::size_t e = 0; e < topo_.size(); ++e)
+      s.current[topo_.dst[e]] = s.current[topo_.dst[e]] + s.w[e] * s.spike[topo_.src[e]];
+    s.spike_prev.swap(s.spike);
+    const F theta(cfg_.theta), decay(decay_);
+    for (std::size_t i = 0; i < n; ++i) {
+      const F v = s.v[i] * decay + s.current[i];
+      const auto fire = v > theta;
+      s.spike[i] = simd::to_unit<F>(fire);
+      s.v[i] = v - simd::select(fire, theta, F(0.0f));
+    }
+    F best(0.0f), action(0.0f);
+    for (std::size_t a = 0; a < na; ++a) {
+      F score(0.0f);
+      for (std::size_t i = 0; i < n; ++i) score = score + s.spike[i] * p.get<F>(layout_.motor_w() + i * na + a);
+      score = score + p.get<F>(layout_.motor_b() + a);
+      if (a == 0) {
+        best = score;
+        continue;
+      }
+      const auto better = score > best;  // strict: first index wins ties
+      best = simd::select(better, score, best);
+      action = simd::select(better, F(static_cast<float>(a)), action);
+    }
+    return action;
+  }
+
+ private:
+  snn_config cfg_;
+  topology topo_;
+  genomes::direct_layout layout_;
+  float decay_;
+};
+
+}  // namespace dphys::agents
+
+BOOST_HANA_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, edge_file, theta, tau_m);

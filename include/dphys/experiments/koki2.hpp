@@ -1,0 +1,234 @@
+// dphys/experiments/koki2.hpp — koki2's experiment composed from dphys policies: chemotaxis ladder env,
+// LIF network with a direct genome, eligibility-trace plasticity, episodic rollout crucible behind the
+// viability filter, OpenAI-ES, and the run directory (spec §1.2 K1–K13). The example programs
+// (examples/koki2/) are thin command-line front ends over this header.
+#pragma once
+
+#include <dphys/agents/snn.hpp>
+#include <dphys/core/config.hpp>
+#include <dphys/crucibles/rollout.hpp>
+#include <dphys/crucibles/viability.hpp>
+#include <dphys/envs/chemotaxis.hpp>
+#include <dphys/genomes/direct.hpp>
+#include <dphys/plasticity/eligibility_trace.hpp>
+#include <dphys/run/evolve.hpp>
+#include <dphys/run/manifest.hpp>
+#include <dphys/run/npy.hpp>
+#include <dphys/run/run_dir.hpp>
+#include <dphys/search/openai_es.hpp>
+#include <dphys/version.hpp>
+
+#include <boost/hana/adapt_struct.hpp>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dphys::experiments {
+
+/// Lane type used for rollouts: the native SIMD batch, or the float reference.
+enum class lane_impl { simd, scalar };
+constexpr auto enum_names(lane_impl) {
+  return std::array{std::pair{lane_impl::simd, std::string_view{"simd"}},
+                    std::pair{lane_impl::scalar, std::string_view{"scalar"}}};
+}
+
+/// The whole koki2 run configuration. Defaults: koki2's CLI defaults, except the environment, which is
+/// the L0.2 rung (4 sources, 2 bad, integrity loss 0.25) of the quick start.
+struct koki2_config {
+  std::uint64_t seed = 0;
+  int generations = 20;
+  int threads = 1;             ///< rollout threads; <= 0: all hardware threads
+  std::string out = "runs/koki2";
+  int log_every = 1;           ///< progress line every N generations (all generations are logged to JSONL)
+  lane_impl impl = lane_impl::simd;
+  std::vector<std::uint64_t> seeds;  ///< non-empty: run every seed into out/seed<N> (koki2 batch-evo)
+  envs::chemotaxis_config env = l0_2();
+  agents::snn_config agent{};
+  plasticity::eligibility_trace_config plasticity{};
+  crucibles::fitness_config fitness{};
+  crucibles::rollout_config rollout{};
+  search::openai_es_config es{};
+  crucibles::viability_config mvt{};
+
+  static envs::chemotaxis_config l0_2() {
+    envs::chemotaxis_config e;
+    e.num_sources = 4;
+    e.num_bad_sources = 2;
+    e.bad_source_integrity_loss = 0.25f;
+    return e;
+  }
+
+  void check(config_checker<koki2_config>& c) const {
+    c(&koki2_config::generations).at_least(0).at_most(1 << 24);
+    c(&koki2_config::threads).at_least(0).at_most(1024);
+    c(&koki2_config::log_every).at_least(1);
+    c(&koki2_config::out).satisfies([](const std::string& s) { return !s.empty(); }, "must not be empty");
+  }
+};
+
+}  // namespace dphys::experiments
+
+BOOST_HANA_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out, log_every, impl, seeds,
+                        env, agent, plasticity, fitness, rollout, es, mvt);
+
+namespace dphys::experiments {
+
+/// The composed pipeline of one run.
+struct koki2_pipeline {
+  using crucible_type = crucibles::viability_filter<crucibles::chemotaxis_rollout>;
+  crucible_type crucible;
+  genomes::direct_genome genome;
+
+  static koki2_pipeline make(const koki2_config& cfg) {
+    const auto topo = agents::topology::make(cfg.agent, cfg.seed);
+    agents::snn net(cfg.agent, topo, envs::chemotaxis::obs_dim, envs::chemotaxis::num_actions);
+    auto rollout_cfg = cfg.rollout;
+    rollout_cfg.threads = cfg.threads;
+    crucibles::chemotaxis_rollout rollout(cfg.env, net, cfg.plasticity, cfg.fitness, rollout_cfg);
+    genomes::direct_genome genome{net.layout()};
+    return {crucible_type(std::move(rollout), cfg.mvt), genome};
+  }
+  [[nodiscard]] const crucibles::chemotaxis_rollout& rollout() const { return crucible.inner(); }
+};
+
+/// Evaluates with the configured lane implementation.
+template <class Crucible>
+auto evaluate_with(lane_impl impl, const Crucible& c, std::span<const float> pop, const crucibles::rollout_keys& k) {
+  return impl == lane_impl::simd ? c.template evaluate<simd::native>(pop, k) : c.template evaluate<float>(pop, k);
+}
+
+/// A crucible adapter that dispatches on lane_impl at run time (for dphys::evolve).
+template <class Crucible>
+struct dispatching_crucible {
+  const Crucible* inner;
+  lane_impl impl;
+  [[nodiscard]] std::size_t genome_size() const { return inner->genome_size(); }
+  auto evaluate(std::span<const float> pop, const crucibles::rollout_keys& k) const {
+    return evaluate_with(impl, *inner, pop, k);
+  }
+};
+
+/// What a finished run reports.
+struct koki2_result {
+  std::filesystem::path dir;
+  float best_fitness = 0;
+  std::vector<float> best_genome;
+  std::uint32_t generations = 0;
+};
+
+/// config.json of a run: the config with every derived value resolved (energy decay, topology seed).
+inline nlohmann::json resolved_config_json(const koki2_config& cfg) {
+  auto c = cfg;
+  c.env.energy_decay = cfg.env.decay();
+  if (c.agent.topology_seed < 0 && c.agent.edge_file.empty())
+    c.agent.topology_seed = static_cast<std::int64_t>(cfg.seed + 12345u);
+  c.seeds.clear();
+  return to_json(c);
+}
+
+/// Runs one seed into `dir`: config.json, generations.jsonl, best_genome.npy, edge_index.npy, manifest.json.
+/// `progress` receives one human-readable line per log_every generations (may be empty).
+inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::path& dir,
+                              const std::vector<std::string>& command_line = {},
+                              const std::function<void(const std::string&)>& progress = {}) {
+  validate(cfg);
+  auto pipeline = koki2_pipeline::make(cfg);
+  const auto& net = pipeline.rollout().network();
+  auto rd = run::run_directory::create(dir);
+  rd.write_config(resolved_config_json(cfg));
+  {
+    const auto& topo = net.edges();
+    std::vector<std::int32_t> edges;
+    for (std::size_t e = 0; e < topo.size(); ++e) {
+      edges.push_back(static_cast<std::int32_t>(topo.src[e]));
+      edges.push_back(static_cast<std::int32_t>(topo.dst[e]));
+    }
+    run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges), {topo.size(), 2});
+    rd.add_artifact("edge_index.npy");
+  }
+  run::manifest_info info;
+  info.library_version = std::string(version_string);
+  info.seed = cfg.seed;
+  info.threads = cfg.threads;
+  info.simd_arch = cfg.impl == lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar";
+  info.command_line = command_line;
+  info.extra = {{"experiment", "koki2"},
+                {"lanes", cfg.impl == lane_impl::simd ? simd::lanes_v<simd::native> : 1},
+                {"genome_size", pipeline.genome.size()},
+                {"n_edges", net.edges().size()}};
+  auto manifest = run::make_manifest(info);
+  rd.write_manifest(manifest);
+
+  std::vector<float> mean(pipeline.genome.size());
+  pipeline.genome.init(cfg.seed, 0, mean);
+  search::openai_es es(cfg.es, std::move(mean), cfg.seed);
+  dispatching_crucible<koki2_pipeline::crucible_type> crucible{&pipeline.crucible, cfg.impl};
+
+  auto log_jsonl = [&](const generation_record& r, const search::openai_es&) { rd.generations().append(r.to_json()); };
+  auto show = [&](const generation_record& r, const search::openai_es&) {
+    if (!progress || (r.generation % static_cast<std::uint32_t>(cfg.log_every) != 0 &&
+                      r.generation + 1 != static_cast<std::uint32_t>(cfg.generations)))
+      return;
+    const double rate = r.eval_seconds > 0 ? static_cast<double>(r.evaluations) / r.eval_seconds : 0.0;
+    std::string line = fmt::format("gen {:4d}/{}  best {:9.3f}  mean {:9.3f}  median {:9.3f}  best-so-far {:9.3f}  "
+                                   "{:8.0f} evals/s  {:6.2f} M agent-steps/s",
+                                   r.generation + 1, cfg.generations, r.best_fitness, r.mean_fitness,
+                                   r.median_fitness, r.best_so_far, rate,
+                                   r.eval_seconds > 0 ? static_cast<double>(r.agent_steps) / r.eval_seconds / 1e6 : 0.0);
+    if (r.mvt_pass_rate) line += fmt::format("  mvt pass {:.2f}", *r.mvt_pass_rate);
+    if (r.non_finite) line += fmt::format("  non-finite {}", r.non_finite);
+    progress(line);
+  };
+  evolve(es, crucible, evolve_options{static_cast<std::uint32_t>(cfg.generations), cfg.seed}, log_jsonl, show);
+
+  koki2_result res;
+  res.dir = dir;
+  res.generations = es.generation();
+  res.best_fitness = es.best_fitness();
+  res.best_genome.assign(es.best().begin(), es.best().end());
+  if (!res.best_genome.empty()) rd.save_best_genome(res.best_genome, {res.best_genome.size()});
+  rd.finalize(manifest);
+  return res;
+}
+
+}  // namespace dphys::experiments
+
+
+namespace dphys::experiments {
+
+/// Episode means with koki2's eval-run field names (spec K11), plus the standard error of the fitness.
+inline nlohmann::json summarize_episodes(std::span<const crucibles::lifetime_summary> eps) {
+  const double n = static_cast<double>(eps.size());
+  auto mean = [&](auto field) {
+    double s = 0;
+    for (const auto& e : eps) s += static_cast<double>(field(e));
+    return n > 0 ? s / n : 0.0;
+  };
+  using ls = crucibles::lifetime_summary;
+  const double mf = mean([](const ls& e) { return e.fitness; });
+  double var = 0;
+  for (const auto& e : eps) var += (e.fitness - mf) * (e.fitness - mf);
+  const double se = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
+  return {{"episodes", eps.size()},
+          {"mean_fitness", mf},
+          {"se_fitness", se},
+          {"success_rate", mean([](const ls& e) { return e.success; })},
+          {"mean_t_alive", mean([](const ls& e) { return e.t_alive; })},
+          {"mean_energy_gained", mean([](const ls& e) { return e.energy_gained_total; })},
+          {"mean_bad_arrivals", mean([](const ls& e) { return e.bad_arrivals_total; })},
+          {"mean_integrity_lost", mean([](const ls& e) { return e.integrity_lost_total; })},
+          {"mean_integrity_min", mean([](const ls& e) { return e.integrity_min; })},
+          {"mean_action_entropy", mean([](const ls& e) { return e.action_entropy; })},
+          {"mean_action_mode_frac", mean([](const ls& e) { return e.action_mode_frac; })},
+          {"mean_abs_dw_mean", mean([](const ls& e) { return e.mean_abs_dw_mean; })},
+          {"mean_abs_modulator_mean", mean([](const ls& e) { return e.mean_abs_modulator_mean; })},
+          {"mean_abs_dw_on_event", mean([](const ls& e) { return e.mean_abs_dw_on_event; })},
+          {"event_step_frac", mean([](const ls& e) { return e.event_step_frac; })}};
+}
+
+}  // namespace dphys::experiments

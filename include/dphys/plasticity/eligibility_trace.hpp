@@ -1,0 +1,110 @@
+// dphys/plasticity/eligibility_trace.hpp — koki2's three-factor rule (spec K5): an eligibility trace per
+// edge, e' = λe + s_pre(t−1)·s_post(t), gated by a scalar modulator m (spike readout, drive reduction or
+// event signal), Δw = η·m·e', w ← clip(w + Δw, −3, 3). Disabled ⇒ weights and trace untouched.
+//
+// Config: eligibility_trace_config. Determinism/SIMD: written on the lane type F; fixed summation order.
+// Diagnostics per step: mean |Δw applied| over edges and |m| (0 when disabled).
+#pragma once
+
+#include <dphys/agents/snn.hpp>
+#include <dphys/core/config.hpp>
+#include <dphys/core/math.hpp>
+#include <dphys/core/simd.hpp>
+
+#include <boost/hana/adapt_struct.hpp>
+
+#include <array>
+#include <string_view>
+#include <utility>
+
+namespace dphys::plasticity {
+
+enum class modulator { spike = 0, drive = 1, event = 2 };
+constexpr auto enum_names(modulator) {
+  return std::array{std::pair{modulator::spike, std::string_view{"spike"}},
+                    std::pair{modulator::drive, std::string_view{"drive"}},
+                    std::pair{modulator::event, std::string_view{"event"}}};
+}
+
+struct eligibility_trace_config {
+  bool enabled = false;
+  float eta = 0.0f;
+  float lambda = 0.9f;
+  modulator kind = modulator::spike;
+  float mod_drive_scale = 1.0f;  ///< c: scales both the drive and the event signal
+  float w_clip = 3.0f;
+  /// Evaluation probe (spec K15): when true, m is replaced by `clamped_value` (0 = causal ablation).
+  bool clamp_modulator = false;
+  float clamped_value = 0.0f;
+
+  void check(config_checker<eligibility_trace_config>& c) const {
+    c(&eligibility_trace_config::eta).finite();
+    c(&eligibility_trace_config::lambda).in_range(0.0, 1.0);
+    c(&eligibility_trace_config::mod_drive_scale).finite();
+    c(&eligibility_trace_config::w_clip).greater_than(0.0).finite();
+    c(&eligibility_trace_config::clamped_value).in_range(-1.0, 1.0);
+  }
+};
+
+/// The neuromodulatory signals of one step, per lane.
+template <simd::lane_type F>
+struct modulator_signals {
+  F drive_before = F(0.0f), drive_after = F(0.0f);    ///< homeostatic drive before/after the env transition
+  F energy_gained = F(0.0f), integrity_lost = F(0.0f);
+};
+
+template <simd::lane_type F>
+struct plasticity_step {
+  F mean_abs_dw = F(0.0f);
+  F abs_modulator = F(0.0f);
+};
+
+class eligibility_trace {
+ public:
+  eligibility_trace() = default;
+  explicit eligibility_trace(const eligibility_trace_config& cfg) : cfg_(cfg) {}
+  [[nodiscard]] const eligibility_trace_config& config() const { return cfg_; }
+  [[nodiscard]] bool enabled() const { return cfg_.enabled; }
+
+  /// Applies one update after the agent's forward pass and the env transition. `mod_w_offset` is where
+  /// mod_w starts in the lane parameters (spike modulator readout).
+  template <simd::lane_type F>
+  plasticity_step<F> update(agents::snn_state<F>& s, const agents::topology& topo, const agents::lane_params& p,
+                            std::size_t mod_w_offset, const modulator_signals<F>& sig) const {
+    plasticity_step<F> out;
+    if (!cfg_.enabled) return out;
+    F m(0.0f);
+    if (cfg_.clamp_modulator) {
+      m = F(cfg_.clamped_value);
+    } else if (cfg_.kind == modulator::spike) {
+      F acc(0.0f);
+      for (std::size_t i = 0; i < s.spike.size(); ++i) acc = acc + p.get<F>(mod_w_offset + i) * s.spike[i];
+      m = math::tanh(acc);
+    } else {
+      const F c(cfg_.mod_drive_scale);
+      const F raw = cfg_.kind == modulator::drive ? sig.drive_before - sig.drive_after
+                                                  : sig.energy_gained - sig.integrity_lost;
+      m = math::tanh(c * raw);
+    }
+    const F lambda(cfg_.lambda), gate = F(cfg_.eta) * m, lo(-cfg_.w_clip), hi(cfg_.w_clip);
+    F sum_abs(0.0f);
+    for (std::size_t e = 0; e < topo.size(); ++e) {
+      const F tr = lambda * s.trace[e] + s.spike_prev[topo.src[e]] * s.spike[topo.dst[e]];
+      s.trace[e] = tr;
+      const F w_new = simd::clamp(s.w[e] + gate * tr, lo, hi);
+      sum_abs = sum_abs + simd::abs(w_new - s.w[e]);
+      s.w[e] = w_new;
+    }
+    out.mean_abs_dw = topo.size() ? sum_abs / F(static_cast<float>(topo.size())) : F(0.0f);
+    out.abs_modulator = simd::abs(m);
+    return out;
+  }
+
+ private:
+  eligibility_trace_config cfg_{};
+};
+
+}  // namespace dphys::plasticity
+
+BOOST_HANA_ADAPT_STRUCT(dphys::plasticity::eligibility_trace_config, enabled, eta, lambda, kind, mod_drive_scale,
+                        w_clip, clamp_modulator, clamped_value);

@@ -1,0 +1,169 @@
+// dphys/search/openai_es.hpp — OpenAI-ES (Salimans et al. 2017) in koki2's setting by default (spec K9):
+// θ_i = μ + σε_i with plain Gaussian ε, centred ranks r_i = rank_i/(n−1) − 0.5 (ties by index), gradient
+// ĝ = Σ r_i ε_i / (nσ), SGD μ += lr·ĝ; the best genome is the best *sampled* individual over the run.
+// Options (off in koki2 mode): antithetic pairs, Adam, weight decay, common noise across islands.
+//
+// search_strategy model: ask() -> population (members × dim, row-major), tell(fitness).
+// Determinism: ε_i of generation g is dphys::normal keyed by (seed, es_noise, g, member i, index j).
+// Non-finite fitness ranks below every finite value (counted by the caller), never propagates into μ.
+#pragma once
+
+#include <dphys/core/config.hpp>
+#include <dphys/core/random.hpp>
+
+#include <boost/hana/adapt_struct.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace dphys::search {
+
+enum class es_optimizer { sgd, adam };
+constexpr auto enum_names(es_optimizer) {
+  return std::array{std::pair{es_optimizer::sgd, std::string_view{"sgd"}},
+                    std::pair{es_optimizer::adam, std::string_view{"adam"}}};
+}
+
+struct openai_es_config {
+  int pop_size = 64;
+  float sigma = 0.1f;
+  float lr = 0.05f;
+  bool antithetic = false;
+  es_optimizer optimizer = es_optimizer::sgd;
+  float adam_beta1 = 0.9f;
+  float adam_beta2 = 0.999f;
+  float adam_eps = 1e-8f;
+  float weight_decay = 0.0f;  ///< L2 coefficient: ĝ ← ĝ − weight_decay·μ
+
+  void check(config_checker<openai_es_config>& c) const {
+    c(&openai_es_config::pop_size).at_least(2).at_most(1 << 20);
+    if (antithetic) c(&openai_es_config::pop_size).satisfies([](int n) { return n % 2 == 0; }, "even when antithetic");
+    c(&openai_es_config::sigma).greater_than(0.0).finite();
+    c(&openai_es_config::lr).greater_than(0.0).finite();
+    c(&openai_es_config::adam_beta1).in_range(0.0, 0.999999);
+    c(&openai_es_config::adam_beta2).in_range(0.0, 0.999999);
+    c(&openai_es_config::adam_eps).greater_than(0.0);
+    c(&openai_es_config::weight_decay).at_least(0.0).finite();
+  }
+};
+
+/// Centred ranks in [−0.5, 0.5]: rank 0 = lowest fitness, ties by index, non-finite values lowest.
+inline std::vector<float> centred_ranks(std::span<const float> f) {
+  const std::size_t n = f.size();
+  std::vector<std::size_t> order(n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto key = [&](std::size_t i) { return std::isfinite(f[i]) ? f[i] : -std::numeric_limits<float>::infinity(); };
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const float ka = key(a), kb = key(b);
+    if (std::isfinite(f[a]) != std::isfinite(f[b])) return !std::isfinite(f[a]);
+    return ka < kb;
+  });
+  std::vector<float> r(n, 0.0f);
+  if (n < 2) return r;
+  for (std::size_t k = 0; k < n; ++k)
+    r[order[k]] = static_cast<float>(k) / static_cast<float>(n - 1) - 0.5f;
+  return r;
+}
+
+class openai_es {
+ public:
+  /// `mean` is μ₀ (koki2: the genome initialiser's draw for member 0).
+  openai_es(openai_es_config cfg, std::vector<float> mean, std::uint64_t seed)
+      : cfg_(cfg), mean_(std::move(mean)), seed_(seed) {
+    if (mean_.empty()) throw std::invalid_argument("openai_es: the initial mean is empty");
+    const std::size_t n = static_cast<std::size_t>(cfg_.pop_size), d = mean_.size();
+    noise_.resize(n * d);
+    population_.resize(n * d);
+    if (cfg_.optimizer == es_optimizer::adam) {
+      adam_m_.assign(d, 0.0f);
+      adam_v_.assign(d, 0.0f);
+    }
+  }
+
+  [[nodiscard]] std::size_t dimension() const { return mean_.size(); }
+  [[nodiscard]] std::size_t population_size() const { return static_cast<std::size_t>(cfg_.pop_size); }
+  [[nodiscard]] std::uint32_t generation() const { return generation_; }
+  [[nodiscard]] const openai_es_config& config() const { return cfg_; }
+  [[nodiscard]] std::span<const float> mean() const { return mean_; }
+  [[nodiscard]] std::span<const float> best() const { return best_; }
+  [[nodiscard]] float best_fitness() const { return best_fitness_; }
+
+  /// Samples generation g's population (members × dimension, row-major).
+  std::span<const float> ask() {
+    const std::size_t n = population_size(), d = dimension();
+    const auto key = random_key::make(seed_, stream_id::es_noise, generation_, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+      std::span<float> eps(noise_.data() + i * d, d);
+      if (cfg_.antithetic && i % 2 == 1) {
+        for (std::size_t j = 0; j < d; ++j) eps[j] = -noise_[(i - 1) * d + j];
+      } else {
+        const auto word = static_cast<std::uint32_t>(cfg_.antithetic ? i / 2 : i);
+        fill_normal(key, word, 0, eps);
+      }
+      for (std::size_t j = 0; j < d; ++j) population_[i * d + j] = mean_[j] + cfg_.sigma * eps[j];
+    }
+    asked_ = true;
+    return population_;
+  }
+
+  /// Updates μ from the fitness of the last asked population (higher is better).
+  void tell(std::span<const float> fitness) {
+    const std::size_t n = population_size(), d = dimension();
+    if (!asked_) throw std::logic_error("openai_es::tell called without a preceding ask");
+    if (fitness.size() != n)
+      throw std::invalid_argument("openai_es::tell: got " + std::to_string(fitness.size()) +
+                                  " fitness values for a population of " + std::to_string(n));
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::isfinite(fitness[i]) && (best_.empty() || fitness[i] > best_fitness_)) {
+        best_fitness_ = fitness[i];
+        best_.assign(population_.begin() + static_cast<std::ptrdiff_t>(i * d),
+                     population_.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+      }
+    const auto r = centred_ranks(fitness);
+    std::vector<double> g(d, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double ri = r[i];
+      const float* eps = noise_.data() + i * d;
+      for (std::size_t j = 0; j < d; ++j) g[j] += ri * static_cast<double>(eps[j]);
+    }
+    const double scale = 1.0 / (static_cast<double>(n) * static_cast<double>(cfg_.sigma));
+    ++step_;
+    for (std::size_t j = 0; j < d; ++j) {
+      float gj = static_cast<float>(g[j] * scale) - cfg_.weight_decay * mean_[j];
+      if (cfg_.optimizer == es_optimizer::adam) {
+        adam_m_[j] = cfg_.adam_beta1 * adam_m_[j] + (1.0f - cfg_.adam_beta1) * gj;
+        adam_v_[j] = cfg_.adam_beta2 * adam_v_[j] + (1.0f - cfg_.adam_beta2) * gj * gj;
+        const float mhat = adam_m_[j] / (1.0f - std::pow(cfg_.adam_beta1, static_cast<float>(step_)));
+        const float vhat = adam_v_[j] / (1.0f - std::pow(cfg_.adam_beta2, static_cast<float>(step_)));
+        gj = mhat / (std::sqrt(vhat) + cfg_.adam_eps);
+      }
+      mean_[j] += cfg_.lr * gj;
+    }
+    ++generation_;
+    asked_ = false;
+  }
+
+ private:
+  openai_es_config cfg_;
+  std::vector<float> mean_, noise_, population_, best_, adam_m_, adam_v_;
+  float best_fitness_ = -std::numeric_limits<float>::infinity();
+  std::uint64_t seed_;
+  std::uint32_t generation_ = 0;
+  std::uint64_t step_ = 0;
+  bool asked_ = false;
+};
+
+}  // namespace dphys::search
+
+BOOST_HANA_ADAPT_STRUCT(dphys::search::openai_es_config, pop_size, sigma, lr, antithetic, optimizer, adam_beta1,
+                        adam_beta2, adam_eps, weight_decay);

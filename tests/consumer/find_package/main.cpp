@@ -1,0 +1,3 @@
+#include <dphys/dphys.hpp>
+
+int main() {}

@@ -1,0 +1,384 @@
+// Tests of the chemotaxis environment, the LIF agent and the eligibility trace: koki2's own unit facts
+// (spec AK1, AK6), each run for the float reference, the native SIMD batch and an emulated odd width.
+#include <dphys/agents/snn.hpp>
+#include <dphys/crucibles/rollout.hpp>
+#include <dphys/crucibles/viability.hpp>
+#include <dphys/envs/chemotaxis.hpp>
+#include <dphys/plasticity/eligibility_trace.hpp>
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+using namespace dphys;
+
+namespace {
+
+using emu3 = simd::emulated<float, 3>;
+
+/// True when every lane of v equals x exactly.
+template <class F>
+bool lanes_equal(const F& v, float x) {
+  for (std::size_t l = 0; l < simd::lanes_v<F>; ++l)
+    if (!(simd::lane(v, l) == x)) return false;
+  return true;
+}
+template <class F>
+float lane0(const F& v) { return simd::lane(v, 0); }
+
+template <class F>
+struct world {
+  envs::chemotaxis env;
+  envs::chemotaxis_state<F> s;
+  std::array<F, 4> obs;
+  envs::episode_keys keys{7, 0};
+
+  explicit world(envs::chemotaxis_config c) : env(c) {
+    env.reset(s, keys, simd::uint_t<F>(0u), simd::uint_t<F>(0u), obs.data());
+  }
+  /// Puts the agent at (x, y) and source i at (sx[i], 0) with the given badness, then re-observes.
+  void place(float x, std::vector<float> sx, std::vector<float> bad = {}) {
+    s.x = F(x);
+    s.y = F(0.0f);
+    for (std::size_t i = 0; i < sx.size(); ++i) {
+      s.sx[i] = F(sx[i]);
+      s.sy[i] = F(0.0f);
+      s.active[i] = F(1.0f);
+      s.bad[i] = F(i < bad.size() ? bad[i] : 0.0f);
+    }
+    env.observe(s, keys, s.t, obs.data(), env.phase(s.t));
+  }
+  envs::transition<F> step(float action) { return env.step(s, F(action), keys, obs.data()); }
+};
+
+envs::chemotaxis_config line(int width, int sources = 1) {
+  envs::chemotaxis_config c;
+  c.width = width;
+  c.height = 1;
+  c.num_sources = sources;
+  return c;
+}
+
+}  // namespace
+
+#define LANE_TYPES float, dphys::simd::native, emu3
+
+TEST_CASE_TEMPLATE("chemotaxis: nearest source and the good-only cue (koki2 facts)", F, LANE_TYPES) {
+  auto c = line(10, 2);
+  c.num_bad_sources = 1;
+  world<F> w(c);
+  w.place(0, {2, 9}, {1, 0});  // bad at 2, good at 9
+  CHECK(lanes_equal(w.obs[0], 2.0f / 9.0f));
+  c.good_only_gradient = true;
+  world<F> cue(c);
+  cue.place(0, {2, 9}, {1, 0});
+  CHECK(lanes_equal(cue.obs[0], 9.0f / 9.0f));
+
+  world<F> near(line(10, 2));
+  near.place(0, {9, 3});
+  CHECK(lanes_equal(near.obs[0], 3.0f / 9.0f));
+  CHECK(lanes_equal(near.obs[1], 0.0f));
+  CHECK(lanes_equal(near.obs[2], 1.0f));  // energy
+  CHECK(lanes_equal(near.obs[3], 1.0f));  // integrity
+}
+
+TEST_CASE_TEMPLATE("chemotaxis: energy gain on arrival only, bad sources cost integrity", F, LANE_TYPES) {
+  auto c = line(10);
+  c.energy_gain = 0.25f;
+  c.energy_decay = 0.0f;
+  world<F> w(c);
+  w.place(4, {5});
+  auto tr = w.step(4);  // right: arrive
+  CHECK(lanes_equal(tr.energy_gained, 0.25f));
+  CHECK(simd::all(tr.reached));
+  tr = w.step(0);  // stay on it
+  CHECK(lanes_equal(tr.energy_gained, 0.0f));
+  CHECK(simd::all(tr.reached));
+
+  auto b = line(10);
+  b.num_bad_sources = 1;
+  b.bad_source_integrity_loss = 0.25f;
+  b.energy_decay = 0.0f;
+  world<F> h(b);
+  h.place(4, {5}, {1});
+  tr = h.step(4);
+  CHECK(lanes_equal(h.s.integrity, 0.75f));
+  CHECK(lanes_equal(tr.energy_gained, 0.0f));
+  CHECK(lanes_equal(tr.bad_arrivals, 1.0f));
+  CHECK(!simd::any(tr.reached));
+  CHECK(!simd::any(tr.done));
+
+  b.bad_source_integrity_loss = 1.0f;
+  world<F> d(b);
+  d.place(4, {5}, {1});
+  d.s.integrity = F(0.5f);
+  tr = d.step(4);
+  CHECK(lanes_equal(d.s.integrity, 0.0f));
+  CHECK(simd::all(tr.done));
+}
+
+TEST_CASE_TEMPLATE("chemotaxis: greedy reaches the source on a 16-wide line and terminates", F, LANE_TYPES) {
+  auto c = line(16);
+  c.terminate_on_reach = true;
+  world<F> w(c);
+  w.place(8, {2});
+  agents::greedy g;
+  agents::greedy::state<F> gs;
+  int steps = 0;
+  envs::transition<F> tr;
+  do {
+    tr = w.step(lane0(g.act(gs, w.obs.data(), agents::act_context<F>{})));
+    ++steps;
+  } while (!simd::all(tr.done) && steps < 100);
+  CHECK(steps == 6);  // exactly the Manhattan distance
+  CHECK(simd::all(tr.reached));
+  CHECK(lanes_equal(w.s.x, 2.0f));
+}
+
+TEST_CASE_TEMPLATE("chemotaxis: depletion countdown, respawn and hazard persistence", F, LANE_TYPES) {
+  auto c = line(10);
+  c.source_deplete = true;
+  c.respawn_delay = 2;
+  world<F> w(c);
+  w.place(4, {5});
+  w.step(4);  // arrive: depleted, countdown 2 (not decremented on this step)
+  CHECK(lanes_equal(w.s.active[0], 0.0f));
+  CHECK(lanes_equal(w.s.countdown[0], 2.0f));
+  CHECK(lanes_equal(w.obs[0], 0.0f));  // no active source: zero gradient
+  w.step(0);
+  CHECK(lanes_equal(w.s.countdown[0], 1.0f));
+  CHECK(lanes_equal(w.s.active[0], 0.0f));
+  w.step(0);  // third step: respawn
+  CHECK(lanes_equal(w.s.active[0], 1.0f));
+  CHECK(lanes_equal(w.s.countdown[0], 0.0f));
+
+  auto h = line(8);
+  h.source_deplete = true;
+  h.num_bad_sources = 1;
+  h.bad_deplete_p = 0.0f;
+  world<F> hz(h);
+  hz.place(3, {4}, {1});
+  hz.step(4);  // onto the hazard: stays active
+  CHECK(lanes_equal(hz.s.active[0], 1.0f));
+  hz.step(3);  // step away: gradient +1/7
+  CHECK(lanes_equal(hz.obs[0], 1.0f / 7.0f));
+
+  h.bad_deplete_p = 1.0f;
+  h.bad_respawn_delay = 0;
+  h.respawn_delay = 5;
+  world<F> rl(h);
+  rl.place(3, {4}, {1});
+  rl.step(4);  // delay 0: relocated in the same step, still active
+  CHECK(lanes_equal(rl.s.active[0], 1.0f));
+  CHECK(lanes_equal(rl.s.countdown[0], 0.0f));
+}
+
+TEST_CASE_TEMPLATE("chemotaxis: dropout, quantisation and nursing gain", F, LANE_TYPES) {
+  auto c = line(10);
+  c.grad_dropout_p = 1.0f;
+  world<F> drop(c);
+  drop.place(0, {5});
+  CHECK(lanes_equal(drop.obs[0], 0.0f));
+  CHECK(lanes_equal(drop.obs[1], 0.0f));
+  c.grad_dropout_p = 0.0f;
+  world<F> keep(c);
+  keep.place(0, {5});
+  CHECK(lanes_equal(keep.obs[0], 5.0f / 9.0f));
+
+  auto q = line(16);
+  q.grad_bins = {1.0f, 1.0f, 0.0f, 0.0f};
+  world<F> b1(q);
+  b1.place(0, {5});
+  CHECK(lanes_equal(b1.obs[0], 0.0f));  // round(5/15) = 0
+  q.grad_bins = {10.0f, 10.0f, 0.0f, 0.0f};
+  world<F> b10(q);
+  b10.place(0, {5});
+  CHECK(lanes_equal(b10.obs[0], 3.0f / 10.0f));
+
+  auto g = line(10);
+  g.grad_gain = {0.0f, 1.0f, 0.5f, 1.0f};
+  CHECK(g.grad_gain.at(0.0f) == 0.0f);
+  CHECK(g.grad_gain.at(1.0f) == 1.0f);
+  world<F> n(g);
+  n.place(0, {5});  // φ = 0
+  CHECK(lanes_equal(n.obs[0], 0.0f));
+  n.s.t = static_cast<std::uint32_t>(g.max_steps - 1);
+  n.env.observe(n.s, n.keys, n.s.t, n.obs.data(), n.env.phase(n.s.t));  // φ = 1
+  CHECK(lanes_equal(n.obs[0], 5.0f / 9.0f));
+}
+
+TEST_CASE_TEMPLATE("chemotaxis: source placement and bad assignment are exact and lane independent", F, LANE_TYPES) {
+  auto c = line(64, 5);
+  c.height = 7;
+  c.num_bad_sources = 2;
+  envs::chemotaxis env(c);
+  constexpr std::size_t L = simd::lanes_v<F>;
+  std::array<std::uint32_t, L> ep{};
+  for (std::size_t l = 0; l < L; ++l) ep[l] = static_cast<std::uint32_t>(10 + l);
+  simd::uint_t<F> ew;
+  if constexpr (L == 1) ew = ep[0];
+  else if constexpr (requires { simd::uint_t<F>::load_unaligned(ep.data()); }) ew = simd::uint_t<F>::load_unaligned(ep.data());
+  else for (std::size_t l = 0; l < L; ++l) ew.v[l] = ep[l];
+  envs::chemotaxis_state<F> s;
+  std::array<F, 4> obs;
+  env.reset(s, {3, 1}, simd::uint_t<F>(2u), ew, obs.data());
+  for (std::size_t l = 0; l < L; ++l) {
+    envs::chemotaxis_state<float> r;
+    std::array<float, 4> ro;
+    env.reset(r, {3, 1}, 2u, ep[l], ro.data());
+    float bad = 0;
+    for (std::size_t i = 0; i < 5; ++i) {
+      CHECK(simd::lane(s.sx[i], l) == r.sx[i]);
+      CHECK(simd::lane(s.sy[i], l) == r.sy[i]);
+      CHECK(simd::lane(s.bad[i], l) == r.bad[i]);
+      CHECK(r.sx[i] >= 0.0f);
+      CHECK(r.sx[i] < 64.0f);
+      CHECK(r.sy[i] < 7.0f);
+      bad += r.bad[i];
+    }
+    CHECK(bad == 2.0f);
+    for (std::size_t k = 0; k < 4; ++k) CHECK(simd::lane(obs[k], l) == ro[k]);
+  }
+}
+
+// ------------------------------------------------------------------------------------------------------
+// Plasticity (AK1, AK6)
+
+namespace {
+/// Two neurons, one edge 0 -> 1, both spiking: the trace becomes 1 after one update.
+template <class F>
+struct two_neurons {
+  agents::topology topo{{0}, {1}, 2};
+  agents::lane_params params;
+  agents::snn_state<F> s;
+  two_neurons() {
+    // mod_w = (0.5, 0.5) at offset 0 so that mod_w · s = 1 with both neurons firing.
+    params.assign(2, simd::lanes_v<F>, [](std::size_t) {
+      static const float mod[2] = {0.5f, 0.5f};
+      return mod;
+    });
+    s.v.assign(2, F(0.0f));
+    s.spike.assign(2, F(1.0f));
+    s.spike_prev.assign(2, F(1.0f));
+    s.w.assign(1, F(0.0f));
+    s.trace.assign(1, F(0.0f));
+  }
+};
+}  // namespace
+
+TEST_CASE_TEMPLATE("eligibility trace: koki2's constructed two-neuron cases", F, LANE_TYPES) {
+  plasticity::eligibility_trace_config c;
+  c.enabled = true;
+  c.eta = 0.5f;
+  c.lambda = 0.9f;
+  {
+    two_neurons<F> t;
+    plasticity::eligibility_trace rule(c);
+    const auto out = rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    CHECK(lanes_equal(t.s.trace[0], 1.0f));
+    CHECK(lanes_equal(t.s.w[0], 0.5f * math::tanh(1.0f)));
+    CHECK(std::fabs(lane0(t.s.w[0]) - 0.5f * std::tanh(1.0f)) < 1e-6f);
+    CHECK(lanes_equal(out.abs_modulator, math::tanh(1.0f)));
+  }
+  {
+    c.kind = plasticity::modulator::drive;
+    two_neurons<F> t;
+    plasticity::eligibility_trace rule(c);
+    plasticity::modulator_signals<F> sig;
+    sig.drive_before = F(0.75f);
+    sig.drive_after = F(0.25f);  // drive reduced by 0.5
+    rule.update(t.s, t.topo, t.params, 0, sig);
+    CHECK(lanes_equal(t.s.w[0], 0.5f * math::tanh(0.5f)));
+  }
+  {
+    c.kind = plasticity::modulator::event;
+    c.mod_drive_scale = 2.0f;
+    two_neurons<F> t;
+    plasticity::eligibility_trace rule(c);
+    plasticity::modulator_signals<F> sig;
+    sig.energy_gained = F(0.5f);
+    sig.integrity_lost = F(0.25f);
+    rule.update(t.s, t.topo, t.params, 0, sig);
+    CHECK(lanes_equal(t.s.w[0], 0.5f * math::tanh(2.0f * 0.25f)));
+  }
+  {
+    c.enabled = false;
+    two_neurons<F> t;
+    plasticity::eligibility_trace rule(c);
+    const auto out = rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    CHECK(lanes_equal(t.s.w[0], 0.0f));
+    CHECK(lanes_equal(t.s.trace[0], 0.0f));
+    CHECK(lanes_equal(out.mean_abs_dw, 0.0f));
+  }
+}
+
+TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip at ±3", F, LANE_TYPES) {
+  plasticity::eligibility_trace_config c;
+  c.enabled = true;
+  c.eta = 5.0f;
+  c.clamp_modulator = true;
+  c.clamped_value = 0.0f;
+  two_neurons<F> t;
+  t.s.w[0] = F(0.3f);
+  plasticity::eligibility_trace rule(c);
+  for (int i = 0; i < 100; ++i) rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+  CHECK(lanes_equal(t.s.w[0], 0.3f));
+  c.clamped_value = 1.0f;
+  plasticity::eligibility_trace up(c);
+  for (int i = 0; i < 100; ++i) up.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+  CHECK(lanes_equal(t.s.w[0], 3.0f));
+  c.clamped_value = -1.0f;
+  plasticity::eligibility_trace down(c);
+  for (int i = 0; i < 100; ++i) down.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+  CHECK(lanes_equal(t.s.w[0], -3.0f));
+}
+
+TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first readout") {
+  agents::snn_config c;
+  c.n_neurons = 2;
+  c.k_edges = 0;
+  agents::snn net(c, agents::topology{{}, {}, 2}, 4, 5);
+  const auto& l = net.layout();
+  std::vector<float> g(l.size(), 0.0f);
+  g[l.obs_w() + 0] = 1.0f;     // neuron 0 receives exactly θ from obs[0] = 1: no spike (strict)
+  g[l.obs_w() + 4] = 1.5f;     // neuron 1 receives 1.5: spikes, v -> 0.5
+  g[l.motor_w() + 1 * 5 + 3] = 1.0f;  // neuron 1 votes for action 3
+  agents::lane_params p;
+  p.assign(l.size(), 1, [&](std::size_t) { return g.data(); });
+  agents::snn_state<float> s;
+  net.reset(s, p);
+  const float obs[4] = {1.0f, 0.0f, 0.0f, 0.0f};
+  CHECK(net.act(s, p, obs) == 3.0f);
+  CHECK(s.spike[0] == 0.0f);
+  CHECK(s.spike[1] == 1.0f);
+  CHECK(s.v[1] == 0.5f);
+  CHECK(s.v[0] == 1.0f);
+  // Silent network: argmax of the bias, first index on ties.
+  std::vector<float> z(l.size(), 0.0f);
+  z[l.motor_b() + 2] = 0.5f;
+  z[l.motor_b() + 4] = 0.5f;
+  p.assign(l.size(), 1, [&](std::size_t) { return z.data(); });
+  net.reset(s, p);
+  CHECK(net.act(s, p, obs) == 2.0f);
+}
+
+TEST_CASE("topology: k distinct non-self targets per neuron, source-major, seed-determined; file errors") {
+  const auto t = agents::topology::random(32, 8, 12345);
+  REQUIRE(t.size() == 256);
+  for (std::uint32_t i = 0; i < 32; ++i) {
+    std::vector<bool> seen(32, false);
+    for (std::size_t e = i * 8; e < (i + 1) * 8; ++e) {
+      CHECK(t.src[e] == i);
+      CHECK(t.dst[e] != i);
+      CHECK(!seen[t.dst[e]]);
+      seen[t.dst[e]] = true;
+    }
+  }
+  CHECK(agents::topology::random(32, 8, 12345).dst == t.dst);
+  CHECK(agents::topology::random(32, 8, 12346).dst != t.dst);
+  CHECK(agents::topology::random(4, 8, 1).size() == 12);  // k capped at N-1
+  CHECK_THROWS_WITH(agents::topology::from_file("/nonexistent/edges.txt", 4),
+                    doctest::Contains("cannot open"));
+}

@@ -1,0 +1,812 @@
+// Tests for dphys/core/config*.hpp: reflection, JSON round trip, text parsing, command-line
+// overrides, validation rules and their messages.
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <dphys/core/config.hpp>
+
+namespace cfgtest {
+
+enum class source_kind { gradient, point, ring };
+constexpr auto enum_names(source_kind) {
+  return std::array{std::pair{source_kind::gradient, std::string_view{"gradient"}},
+                    std::pair{source_kind::point, std::string_view{"point"}},
+                    std::pair{source_kind::ring, std::string_view{"ring"}}};
+}
+
+enum class colour : std::uint8_t { red, green };  // named through dphys::enum_traits below
+
+// --- the example of docs/reference/configuration.md (keep the two in sync) -----------------------
+struct chemo_config {
+  BOOST_HANA_DEFINE_STRUCT(chemo_config, (int, width), (int, num_sources), (int, num_bad_sources),
+                           (float, gain), (source_kind, kind));
+
+  void check(dphys::config_checker<chemo_config>& c) const {
+    c(&chemo_config::width).at_least(1);
+    c(&chemo_config::num_sources).in_range(1, 64);
+    c(&chemo_config::num_bad_sources).at_least(0).at_most(&chemo_config::num_sources);
+    c(&chemo_config::gain).in_range(0.0, 1.0);
+    c.require(width % 2 == 0, "even", &chemo_config::width);
+  }
+};
+
+struct es_config {
+  BOOST_HANA_DEFINE_STRUCT(es_config, (int, pop_size), (double, sigma),
+                           (std::vector<float>, weights), (bool, antithetic));
+
+  void check(dphys::config_checker<es_config>& c) const {
+    c(&es_config::pop_size).at_least(2).satisfies([](int n) { return n % 2 == 0; }, "even");
+    c(&es_config::sigma).greater_than(0);
+  }
+};
+
+struct experiment_config {
+  BOOST_HANA_DEFINE_STRUCT(experiment_config, (chemo_config, env), (es_config, es),
+                           (std::uint64_t, seed), (std::string, name));
+};
+
+inline experiment_config experiment_defaults() {
+  return {.env = {.width = 16,
+                  .num_sources = 4,
+                  .num_bad_sources = 1,
+                  .gain = 0.5f,
+                  .kind = source_kind::point},
+          .es = {.pop_size = 64, .sigma = 0.1, .weights = {1.0f, 0.5f}, .antithetic = true},
+          .seed = 42,
+          .name = "demo"};
+}
+// --- end of the documented example ---------------------------------------------------------------
+
+// Adapted struct: default member initialisers, every kind of field.
+struct kitchen_sink {
+  bool flag = false;
+  std::int8_t i8 = -8;
+  std::uint8_t u8 = 8;
+  std::int32_t i32 = -32;
+  std::uint32_t u32 = 32;
+  std::int64_t i64 = -64;
+  std::uint64_t u64 = 64;
+  float f = 0.1f;
+  double d = 0.1;
+  std::string s = "text";
+  colour c = colour::green;
+  std::vector<int> ints{1, 2, 3};
+  std::vector<double> doubles{0.25};
+  std::vector<std::string> strings{"a", "b"};
+  std::vector<source_kind> kinds{source_kind::ring};
+  std::vector<bool> bools{true, false};
+};
+
+// Rules beyond the documented example.
+struct ruled {
+  BOOST_HANA_DEFINE_STRUCT(ruled, (std::uint32_t, count), (std::int64_t, low), (std::int64_t, high),
+                           (float, threshold), (double, rate), (std::vector<float>, gains),
+                           (source_kind, kind), (std::string, label));
+
+  void check(dphys::config_checker<ruled>& c) const {
+    c(&ruled::count).at_least(1).at_most(1000);
+    c(&ruled::low).less_than(&ruled::high);
+    c(&ruled::threshold).allow_non_finite();
+    c(&ruled::rate).finite().greater_than(0.0).less_than(1.0);
+    c(&ruled::gains).at_least(0.0f).at_most(count, "count");  // the name-as-text form
+    c(&ruled::kind).one_of({source_kind::gradient, source_kind::ring});
+    c(&ruled::label).one_of({"x", "y"});
+    c.require(high - low < 100, "high - low < 100", &ruled::high, &ruled::low);
+  }
+};
+
+inline ruled ruled_defaults() {
+  return {.count = 5,
+          .low = 0,
+          .high = 10,
+          .threshold = 1.0f,
+          .rate = 0.5,
+          .gains = {1.0f},
+          .kind = source_kind::ring,
+          .label = "x"};
+}
+
+// An outer config whose rule reaches into its nested configs.
+struct outer_config {
+  BOOST_HANA_DEFINE_STRUCT(outer_config, (ruled, left), (ruled, right), (int, budget));
+
+  void check(dphys::config_checker<outer_config>& c) const {
+    c(&outer_config::budget).at_least(c(&outer_config::left, &ruled::count));
+  }
+};
+
+// Numbers at the limits of their types.
+struct extremes {
+  BOOST_HANA_DEFINE_STRUCT(extremes, (std::int64_t, min64), (std::int64_t, max64),
+                           (std::uint64_t, umax64), (std::int32_t, i32), (std::uint8_t, u8),
+                           (std::vector<float>, floats), (double, tiny));
+};
+
+// Plain structs with defaults whose check() is compiled before their BOOST_HANA_ADAPT_STRUCT (at
+// the end of this namespace), as a header adapting its configs at its end does.
+struct late_inner {
+  double rate = 0.5;
+  void check(dphys::config_checker<late_inner>& c) const { c(&late_inner::rate).in_range(0, 1); }
+};
+
+struct late_config {
+  int lo = 1;
+  int hi = 2;
+  late_inner inner;
+  void check(dphys::config_checker<late_config>& c) const {
+    c(&late_config::lo).less_than(&late_config::hi);
+    c(&late_config::hi).greater_than(c(&late_config::inner, &late_inner::rate));
+  }
+};
+
+}  // namespace cfgtest
+
+template <>
+struct dphys::enum_traits<cfgtest::colour> {
+  static constexpr std::array names{std::pair{cfgtest::colour::red, std::string_view{"red"}},
+                                    std::pair{cfgtest::colour::green, std::string_view{"green"}}};
+};
+
+BOOST_HANA_ADAPT_STRUCT(cfgtest::kitchen_sink, flag, i8, u8, i32, u32, i64, u64, f, d, s, c, ints,
+                        doubles, strings, kinds, bools);
+BOOST_HANA_ADAPT_STRUCT(cfgtest::late_inner, rate);
+BOOST_HANA_ADAPT_STRUCT(cfgtest::late_config, lo, hi, inner);
+
+namespace {
+
+using namespace cfgtest;
+
+// --- static tests: compiling is the test ---------------------------------------------------------
+static_assert(dphys::reflected_config<experiment_config>);
+static_assert(dphys::reflected_config<kitchen_sink>);
+static_assert(!dphys::reflected_config<int>);
+static_assert(!dphys::reflected_config<std::string>);
+static_assert(!dphys::reflected_config<std::vector<int>>);
+static_assert(dphys::named_enum<source_kind>);
+static_assert(dphys::named_enum<colour>);
+static_assert(!dphys::named_enum<int>);
+enum class unnamed { a };
+static_assert(!dphys::named_enum<unnamed>);
+static_assert(dphys::enum_name(source_kind::ring) == "ring");
+static_assert(dphys::enum_from_name<colour>("red") == colour::red);
+static_assert(!dphys::enum_from_name<colour>("blue"));
+static_assert(dphys::enum_name(static_cast<source_kind>(9)).empty());
+
+struct unsupported {
+  BOOST_HANA_DEFINE_STRUCT(unsupported, (int*, pointer), (unnamed, choice));
+};
+static_assert(dphys::reflected_config<unsupported>);  // reflected, but the front doors reject it:
+static_assert(!dphys::detail::fields_supported<unsupported>());
+static_assert(dphys::detail::fields_supported<experiment_config>());
+// Compile-fail ideas (each must not compile; not built): dphys::validate(unsupported{});
+// dphys::to_json(42); c(&other_config::x) inside chemo_config::check;
+// c(&chemo_config::kind).at_least(1);  c.require(true, "r");
+
+// The what() text of the config_error that `f` throws ("" if it throws none).
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const dphys::config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+template <class F>
+dphys::config_error caught(F&& f) {
+  try {
+    f();
+  } catch (const dphys::config_error& e) {
+    return e;
+  }
+  FAIL("no config_error thrown");
+  return {"", "", ""};
+}
+
+bool same_bits(float a, float b) {
+  return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
+}
+
+struct temp_file {
+  std::filesystem::path path;
+  temp_file(std::string_view name, std::string_view text)
+      : path(std::filesystem::temp_directory_path() / ("dphys_test_config_" + std::string(name))) {
+    std::ofstream(path) << text;
+  }
+  ~temp_file() { std::filesystem::remove(path); }
+  temp_file(const temp_file&) = delete;
+  temp_file& operator=(const temp_file&) = delete;
+};
+
+}  // namespace
+
+TEST_SUITE_BEGIN("config");
+TEST_CASE("config_error: message format") {
+  CHECK(std::string(dphys::config_error("env.width", "0", ">= 1").what()) ==
+        "config error: env.width = 0: >= 1");
+  CHECK(std::string(dphys::config_error("a", "1", "r", "x.json").what()) ==
+        "config error: x.json: a = 1: r");
+  CHECK(std::string(dphys::config_error("", "", "cannot open file", "x.json").what()) ==
+        "config error: x.json: cannot open file");
+  CHECK(std::string(dphys::config_error("", "[1]", "expected a JSON object").what()) ==
+        "config error: (root) = [1]: expected a JSON object");
+  const dphys::config_error e("f", "v", "r", "file");
+  CHECK(e.field == "f");
+  CHECK(e.value == "v");
+  CHECK(e.rule == "r");
+  CHECK(e.file == "file");
+}
+
+TEST_CASE("config_keys: every leaf, dotted, in declaration order") {
+  CHECK(dphys::config_keys<experiment_config>() ==
+        std::vector<std::string>{"env.width", "env.num_sources", "env.num_bad_sources", "env.gain",
+                                 "env.kind", "es.pop_size", "es.sigma", "es.weights",
+                                 "es.antithetic", "seed", "name"});
+  CHECK(dphys::config_keys<kitchen_sink>().size() == 16);
+}
+
+TEST_CASE("to_json: nested objects, enums by name, lists as arrays") {
+  const auto j = dphys::to_json(experiment_defaults());
+  CHECK(
+      j.dump() ==
+      R"({"env":{"gain":0.5,"kind":"point","num_bad_sources":1,"num_sources":4,"width":16},)"
+      R"("es":{"antithetic":true,"pop_size":64,"sigma":0.1,"weights":[1.0,0.5]},"name":"demo","seed":42})");
+  const auto k = dphys::to_json(kitchen_sink{});
+  CHECK(k["c"] == "green");
+  CHECK(k["f"].dump() == "0.1");  // the shortest text of 0.1f, not 0.10000000149011612
+  CHECK(k["kinds"].dump() == R"(["ring"])");
+  CHECK(k["bools"].dump() == "[true,false]");
+  CHECK(k["i8"] == -8);
+  CHECK(k["u64"].is_number_unsigned());
+}
+
+TEST_CASE("JSON round trip: every field kind, floats bit for bit, 64-bit extremes") {
+  kitchen_sink a;
+  a.flag = true;
+  a.i8 = std::numeric_limits<std::int8_t>::min();
+  a.u8 = 255;
+  a.i32 = std::numeric_limits<std::int32_t>::min();
+  a.u32 = std::numeric_limits<std::uint32_t>::max();
+  a.i64 = std::numeric_limits<std::int64_t>::min();
+  a.u64 = std::numeric_limits<std::uint64_t>::max();
+  a.f = 1.0f / 3.0f;
+  a.d = 1.0 / 3.0;
+  a.s = "with \"quotes\", commas and unicode \xc3\xa9";
+  a.c = colour::red;
+  a.ints = {-1, 0, std::numeric_limits<int>::max()};
+  a.doubles = {};
+  a.strings = {"", "x,y"};
+  a.kinds = {source_kind::gradient, source_kind::point};
+  a.bools = {false};
+
+  kitchen_sink b;
+  dphys::from_json(nlohmann::json::parse(dphys::to_json(a).dump()),
+                   b);  // through text, as config.json is
+  CHECK(b.flag == a.flag);
+  CHECK(b.i8 == a.i8);
+  CHECK(b.u8 == a.u8);
+  CHECK(b.i32 == a.i32);
+  CHECK(b.u32 == a.u32);
+  CHECK(b.i64 == a.i64);
+  CHECK(b.u64 == a.u64);
+  CHECK(same_bits(b.f, a.f));
+  CHECK(b.d == a.d);
+  CHECK(b.s == a.s);
+  CHECK(b.c == a.c);
+  CHECK(b.ints == a.ints);
+  CHECK(b.doubles == a.doubles);
+  CHECK(b.strings == a.strings);
+  CHECK(b.kinds == a.kinds);
+  CHECK(b.bools == a.bools);
+  CHECK(dphys::to_json(b) == dphys::to_json(a));
+}
+
+TEST_CASE("JSON round trip: floats bit for bit over a sweep of bit patterns") {
+  // 7.038531e-26f is the one float whose shortest text, read as a double and rounded to float, is
+  // not that float (found by an exhaustive search); to_json writes its exact value instead.
+  extremes e{};
+  e.floats = {0.1f,
+              1.0f / 3.0f,
+              -0.0f,
+              7.03853069e-26f,
+              std::numeric_limits<float>::min(),
+              std::numeric_limits<float>::denorm_min(),
+              std::numeric_limits<float>::max(),
+              std::numeric_limits<float>::lowest()};
+  for (std::uint32_t bits = 0x00000001u; bits < 0x7f800000u;
+       bits += 0x0000f3a1u)  // ~35k positive floats
+    e.floats.push_back(std::bit_cast<float>(bits));
+  extremes r{};
+  dphys::from_json(nlohmann::json::parse(dphys::to_json(e).dump()), r);
+  REQUIRE(r.floats.size() == e.floats.size());
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < e.floats.size(); ++i)
+    mismatches += same_bits(r.floats[i], e.floats[i]) ? 0 : 1;
+  CHECK(mismatches == 0);
+  CHECK(dphys::to_json(e)["floats"][3].dump() !=
+        "7.038531e-26");  // the exact-value fallback was taken
+}
+
+TEST_CASE("from_json: partial objects keep the other values") {
+  auto cfg = experiment_defaults();
+  dphys::from_json(nlohmann::json::parse(R"({"es": {"pop_size": 8}, "seed": 7})"), cfg);
+  CHECK(cfg.es.pop_size == 8);
+  CHECK(cfg.seed == 7);
+  CHECK(cfg.es.sigma == 0.1);
+  CHECK(cfg.env.width == 16);
+  CHECK(cfg.name == "demo");
+  dphys::from_json(nlohmann::json::object(), cfg);
+  CHECK(cfg.es.pop_size == 8);
+}
+
+TEST_CASE("from_json: errors name field, value and rule; the config is left unchanged") {
+  auto cfg = experiment_defaults();
+  const auto read = [&](const char* text) {
+    return error_of([&] { dphys::from_json(nlohmann::json::parse(text), cfg); });
+  };
+  CHECK(read(R"({"es": {"pop_sise": 8}})") ==
+        "config error: es.pop_sise = 8: unknown key; valid keys: pop_size, sigma, weights, "
+        "antithetic");
+  CHECK(read(R"({"bogus": true})") ==
+        "config error: bogus = true: unknown key; valid keys: env, es, seed, name");
+  CHECK(read(R"({"es": {"pop_size": "8"}})") ==
+        R"(config error: es.pop_size = "8": expected int32)");
+  CHECK(read(R"({"es": {"pop_size": 8.0}})") == "config error: es.pop_size = 8.0: expected int32");
+  CHECK(read(R"({"es": {"pop_size": 2147483648}})") ==
+        "config error: es.pop_size = 2147483648: out of range for int32 [-2147483648, 2147483647]");
+  CHECK(read(R"({"seed": -1})") ==
+        "config error: seed = -1: out of range for uint64 [0, 18446744073709551615]");
+  CHECK(read(R"({"es": {"antithetic": 1}})") == "config error: es.antithetic = 1: expected bool");
+  CHECK(
+      read(R"({"es": {"weights": [1, "x"]}})") ==
+      R"(config error: es.weights[1] = "x": expected float (a JSON number, or "inf", "-inf", "nan"))");
+  CHECK(read(R"({"es": {"weights": 1}})") ==
+        "config error: es.weights = 1: expected list of float (a JSON array)");
+  CHECK(read(R"({"env": {"gain": 1e39}})") ==
+        "config error: env.gain = 1e+39: out of range for float");
+  CHECK(read(R"({"env": {"kind": "sideways"}})") ==
+        R"(config error: env.kind = "sideways": unknown name; valid names: gradient, point, ring)");
+  CHECK(read(R"({"env": {"kind": 1}})") ==
+        "config error: env.kind = 1: expected gradient|point|ring");
+  CHECK(read(R"({"env": 3})") == "config error: env = 3: expected a JSON object");
+  CHECK(read(R"([1, 2])") == "config error: (root) = [1,2]: expected a JSON object");
+  CHECK(read(R"({"name": 5})") == "config error: name = 5: expected string");
+  // a failed read changes nothing, even when earlier keys were fine
+  CHECK_FALSE(read(R"({"seed": 99, "es": {"pop_size": "x"}})").empty());
+  CHECK(cfg.seed == 42);
+  CHECK(cfg.es.pop_size == 64);
+  // integers are JSON integers only; floats accept integers
+  dphys::from_json(nlohmann::json::parse(R"({"es": {"sigma": 1}})"), cfg);
+  CHECK(cfg.es.sigma == 1.0);
+}
+
+TEST_CASE("from_json: 64-bit extremes and non-finite floats as strings") {
+  extremes e{};
+  dphys::from_json(
+      nlohmann::json::parse(
+          R"({"min64": -9223372036854775808, "max64": 9223372036854775807, "umax64": 18446744073709551615,
+                           "u8": 255, "floats": ["inf", "-inf", "nan"], "tiny": 5e-324})"),
+      e);
+  CHECK(e.min64 == std::numeric_limits<std::int64_t>::min());
+  CHECK(e.max64 == std::numeric_limits<std::int64_t>::max());
+  CHECK(e.umax64 == std::numeric_limits<std::uint64_t>::max());
+  CHECK(e.u8 == 255);
+  REQUIRE(e.floats.size() == 3);
+  CHECK(e.floats[0] == std::numeric_limits<float>::infinity());
+  CHECK(e.floats[1] == -std::numeric_limits<float>::infinity());
+  CHECK(std::isnan(e.floats[2]));
+  CHECK(e.tiny == std::numeric_limits<double>::denorm_min());
+  CHECK(dphys::to_json(e)["floats"].dump() == R"(["inf","-inf","nan"])");
+  CHECK(error_of([&] {
+          dphys::from_json(nlohmann::json::parse(R"({"max64": 9223372036854775808})"), e);
+        }) ==
+        "config error: max64 = 9223372036854775808: out of range for int64 [-9223372036854775808, "
+        "9223372036854775807]");
+  // float range: a number rounding to FLT_MAX is in range, one rounding to infinity is not
+  dphys::from_json(nlohmann::json::parse(R"({"floats": [3.4028235e38, -3.40282356e38]})"), e);
+  CHECK(e.floats == std::vector<float>{std::numeric_limits<float>::max(),
+                                       std::numeric_limits<float>::lowest()});
+  CHECK(error_of([&] {
+          dphys::from_json(nlohmann::json::parse(R"({"floats": [1, 3.4028236e38]})"), e);
+        }) == "config error: floats[1] = 3.4028236e+38: out of range for float");
+  CHECK(error_of([&] { dphys::from_json(nlohmann::json::parse(R"({"u8": 256})"), e); }) ==
+        "config error: u8 = 256: out of range for uint8 [0, 255]");
+  CHECK(
+      error_of([&] { dphys::from_json(nlohmann::json::parse(R"({"tiny": "Infinity"})"), e); }) ==
+      R"(config error: tiny = "Infinity": expected double (a JSON number, or "inf", "-inf", "nan"))");
+}
+
+TEST_CASE("from_json_file: reads files; errors name the file and the parse position") {
+  const temp_file good(
+      "good.json",
+      "// comments are allowed\n{ \"es\": { \"pop_size\": 6 }, \"name\": \"from file\" }\n");
+  auto cfg = experiment_defaults();
+  dphys::from_json_file(good.path, cfg);
+  CHECK(cfg.es.pop_size == 6);
+  CHECK(cfg.name == "from file");
+  CHECK(cfg.env.width == 16);
+  const auto fresh = dphys::from_json_file<experiment_config>(
+      good.path);  // starts from a value-initialised config
+  CHECK(fresh.es.pop_size == 6);
+  CHECK(fresh.env.width == 0);
+
+  const std::string file = good.path.string();
+  const temp_file bad_value("bad_value.json", R"({"es": {"sigma": "high"}})");
+  CHECK(error_of([&] { dphys::from_json_file(bad_value.path, cfg); }) ==
+        "config error: " + bad_value.path.string() +
+            R"(: es.sigma = "high": expected double (a JSON number, or "inf", "-inf", "nan"))");
+  const auto e = caught([&] { dphys::from_json_file(bad_value.path, cfg); });
+  CHECK(e.file == bad_value.path.string());
+  CHECK(e.field == "es.sigma");
+
+  const temp_file bad_json("bad_json.json", "{\n  \"seed\": 1,\n  \"name\" \"x\"\n}\n");
+  CHECK(error_of([&] { dphys::from_json_file(bad_json.path, cfg); }) ==
+        "config error: " + bad_json.path.string() +
+            ": invalid JSON: parse error at line 3, column 12: syntax error while parsing "
+            "object separator - unexpected string literal; expected ':'");
+  const auto missing = good.path.parent_path() / "dphys_test_config_missing.json";
+  CHECK(error_of([&] { dphys::from_json_file(missing, cfg); }) ==
+        "config error: " + missing.string() + ": cannot open file");
+  CHECK(cfg.es.pop_size == 6);
+  CHECK(cfg.name == "from file");
+}
+
+TEST_CASE("set_field: strict text parsing") {
+  kitchen_sink k;
+  const auto set = [&](std::string_view key, std::string_view text) {
+    return error_of([&] { dphys::set_field(k, key, text); });
+  };
+  CHECK(set("i32", "12") == "");
+  CHECK(k.i32 == 12);
+  CHECK(set("i32", "-7") == "");
+  CHECK(k.i32 == -7);
+  CHECK(set("i32", "12x") == "config error: i32 = 12x: expected int32");
+  CHECK(set("i32", "1e3") == "config error: i32 = 1e3: expected int32");
+  CHECK(set("i32", "1.0") == "config error: i32 = 1.0: expected int32");
+  CHECK(set("i32", " 1") == "config error: i32 =  1: expected int32");
+  CHECK(set("i32", "+1") == "config error: i32 = +1: expected int32");
+  CHECK(set("i32", "") == "config error: i32 = : expected int32");
+  CHECK(set("i32", "99999999999") ==
+        "config error: i32 = 99999999999: out of range for int32 [-2147483648, 2147483647]");
+  CHECK(set("u32", "-1") == "config error: u32 = -1: expected uint32");
+  CHECK(set("i8", "-129") == "config error: i8 = -129: out of range for int8 [-128, 127]");
+  CHECK(set("u64", "18446744073709551615") == "");
+  CHECK(k.u64 == std::numeric_limits<std::uint64_t>::max());
+  CHECK(set("i64", "-9223372036854775808") == "");
+  CHECK(k.i64 == std::numeric_limits<std::int64_t>::min());
+  CHECK(k.i32 == -7);  // failed parses left it alone
+
+  CHECK(set("f", "1e3") == "");
+  CHECK(k.f == 1000.0f);
+  CHECK(set("f", "0.1") == "");
+  CHECK(same_bits(k.f, 0.1f));
+  CHECK(set("f", "1e39") == "config error: f = 1e39: out of range for float");
+  CHECK(set("f", "0.5.") == "config error: f = 0.5.: expected float");
+  CHECK(set("d", "inf") == "");  // parsed; validate() is the gate for non-finite values
+  CHECK(std::isinf(k.d));
+
+  for (const auto* yes : {"true", "1"}) {
+    k.flag = false;
+    CHECK(set("flag", yes) == "");
+    CHECK(k.flag);
+  }
+  for (const auto* no : {"false", "0"}) {
+    k.flag = true;
+    CHECK(set("flag", no) == "");
+    CHECK_FALSE(k.flag);
+  }
+  CHECK(set("flag", "yes") == "config error: flag = yes: expected bool (true, false, 1 or 0)");
+  CHECK(set("flag", "True") == "config error: flag = True: expected bool (true, false, 1 or 0)");
+
+  CHECK(set("c", "red") == "");
+  CHECK(k.c == colour::red);
+  CHECK(set("c", "blue") == "config error: c = blue: unknown name; valid names: red, green");
+  CHECK(set("s", "") == "");
+  CHECK(k.s.empty());
+
+  CHECK(set("ints", "4,-5,6") == "");
+  CHECK(k.ints == std::vector<int>{4, -5, 6});
+  CHECK(set("ints", "") == "");
+  CHECK(k.ints.empty());
+  CHECK(set("ints", "1,x,3") == "config error: ints[1] = x: expected int32");
+  CHECK(set("ints", "1,") == "config error: ints[1] = : expected int32");
+  CHECK(set("strings", "a,,b") == "");
+  CHECK(k.strings == std::vector<std::string>{"a", "", "b"});
+  CHECK(set("kinds", "ring,gradient") == "");
+  CHECK(k.kinds == std::vector<source_kind>{source_kind::ring, source_kind::gradient});
+  CHECK(set("bools", "1,false") == "");
+  CHECK(k.bools == std::vector<bool>{true, false});
+
+  CHECK(set("nope", "1") ==
+        "config error: nope = 1: unknown key; valid keys: flag, i8, u8, i32, u32, i64, u64, f, "
+        "d, s, c, ints, doubles, strings, kinds, bools");
+
+  experiment_config cfg = experiment_defaults();
+  dphys::set_field(cfg, "env.kind", "ring");
+  CHECK(cfg.env.kind == source_kind::ring);
+  CHECK(error_of([&] { dphys::set_field(cfg, "pop_size", "4"); })
+            .starts_with(
+                "config error: pop_size = 4: unknown key; valid keys: env.width, "));  // set_field
+                                                                                       // takes
+                                                                                       // exact
+                                                                                       // paths only
+  CHECK(error_of([&] {
+          dphys::set_field(cfg, "env", "4");
+        }).starts_with("config error: env = 4: unknown key"));
+}
+
+TEST_CASE("apply_overrides: key forms, order, bool flags, --config files") {
+  auto cfg = experiment_defaults();
+  std::vector<std::string> set;
+  const auto apply = [&](std::vector<const char*> args) {
+    return error_of(
+        [&] { set = dphys::apply_overrides(cfg, static_cast<int>(args.size()), args.data()); });
+  };
+
+  SUBCASE("exact paths, unique endings, space form") {
+    CHECK(apply({"--es.pop_size=8", "--sigma", "0.25", "--env.width=20", "--kind=ring", "--name",
+                 "-x-", "--weights=3,4", "--seed", "7"}) == "");
+    CHECK(set == std::vector<std::string>{"es.pop_size", "es.sigma", "env.width", "env.kind",
+                                          "name", "es.weights", "seed"});
+    CHECK(cfg.es.pop_size == 8);
+    CHECK(cfg.es.sigma == 0.25);
+    CHECK(cfg.env.width == 20);
+    CHECK(cfg.env.kind == source_kind::ring);
+    CHECK(cfg.name == "-x-");
+    CHECK(cfg.es.weights == std::vector<float>{3.0f, 4.0f});
+    CHECK(cfg.seed == 7);
+    CHECK(apply({}) == "");
+    CHECK(set.empty());
+  }
+
+  SUBCASE("later arguments win") {
+    CHECK(apply({"--pop_size=8", "--es.pop_size=10"}) == "");
+    CHECK(cfg.es.pop_size == 10);
+    CHECK(set == std::vector<std::string>{"es.pop_size", "es.pop_size"});
+  }
+
+  SUBCASE("bool flags") {
+    CHECK(apply({"--antithetic=false"}) == "");
+    CHECK_FALSE(cfg.es.antithetic);
+    CHECK(apply({"--antithetic"}) == "");
+    CHECK(cfg.es.antithetic);
+    CHECK(apply({"--antithetic", "0", "--seed=1"}) == "");
+    CHECK_FALSE(cfg.es.antithetic);
+    CHECK(apply({"--antithetic", "--seed=2"}) == "");
+    CHECK(cfg.es.antithetic);
+    CHECK(cfg.seed == 2);
+    CHECK(apply({"--antithetic", "yes"}) ==
+          "config error: argument 2 = yes: expected --key=value, --key value or --flag");
+    CHECK(apply({"--antithetic=yes"}) ==
+          "config error: es.antithetic = yes: expected bool (true, false, 1 or 0)");
+  }
+
+  SUBCASE("errors leave the config unchanged") {
+    CHECK(apply({"--pop_size=8", "--pop_sise=9"}) ==
+          "config error: pop_sise = 9: unknown key; valid keys: env.width, env.num_sources, "
+          "env.num_bad_sources, env.gain, env.kind, es.pop_size, es.sigma, es.weights, "
+          "es.antithetic, seed, name");
+    CHECK(cfg.es.pop_size == 64);
+    CHECK(apply({"--es.pop_size=12x"}) == "config error: es.pop_size = 12x: expected int32");
+    CHECK(apply({"--pop_size"}) ==
+          "config error: es.pop_size = : missing value: --es.pop_size=<int32>");
+    CHECK(apply({"--pop_size", "--seed=1"}) ==
+          "config error: es.pop_size = : missing value: --es.pop_size=<int32>");
+    CHECK(apply({"pop_size=8"}) ==
+          "config error: argument 1 = pop_size=8: expected --key=value, --key value or --flag");
+    CHECK(apply({"--seed=1", "--"}) ==
+          "config error: argument 2 = --: expected --key=value, --key value or --flag");
+    CHECK(apply({"--help"})
+              .starts_with("config error: help = : unknown key; valid keys: env.width, "));
+    CHECK(apply({"--env=1"}).starts_with("config error: env = 1: unknown key; valid keys: "));
+    CHECK(apply({"./program", "--seed=1"}) ==  // arguments only: pass argc - 1, argv + 1
+          "config error: argument 1 = ./program: expected --key=value, --key value or --flag");
+    CHECK(cfg.es.pop_size == 64);
+    CHECK(cfg.seed == 42);
+  }
+
+  SUBCASE("ambiguous endings list the candidates") {
+    outer_config outer{.left = ruled_defaults(), .right = ruled_defaults(), .budget = 10};
+    const char* argv[] = {"program", "--count=3"};  // as main() receives them: pass argv + 1
+    CHECK(error_of([&] { dphys::apply_overrides(outer, 1, argv + 1); }) ==
+          "config error: count = 3: ambiguous key; candidates: left.count, right.count");
+    const char* argv2[] = {"--right.count=3", "--left.kind=gradient"};
+    CHECK(dphys::apply_overrides(outer, 2, argv2) ==
+          std::vector<std::string>{"right.count", "left.kind"});
+    CHECK(outer.right.count == 3);
+    CHECK(outer.left.count == 5);
+    CHECK(outer.left.kind == source_kind::gradient);
+  }
+
+  SUBCASE("--config loads a file in order with the other arguments") {
+    const temp_file file("overrides.json", R"({"es": {"pop_size": 6, "sigma": 0.5}, "seed": 3})");
+    const std::string config_arg = "--config=" + file.path.string();
+    CHECK(apply({"--pop_size=8", config_arg.c_str(), "--seed=4"}) == "");
+    CHECK(cfg.es.pop_size == 6);  // the file came after --pop_size=8
+    CHECK(cfg.es.sigma == 0.5);
+    CHECK(cfg.seed == 4);  // --seed=4 came after the file
+    CHECK(set ==
+          std::vector<std::string>{"es.pop_size", "es.pop_size", "es.sigma", "seed", "seed"});
+    CHECK(apply({"--config", file.path.string().c_str(), "--pop_size=2"}) == "");
+    CHECK(cfg.es.pop_size == 2);
+    CHECK(cfg.seed == 3);
+    CHECK(apply({"--config"}) ==
+          "config error: --config = : missing file name: --config=<file.json>");
+
+    const temp_file bad("bad_overrides.json", R"({"es": {"pop_size": 2.5}})");
+    const std::string bad_arg = "--config=" + bad.path.string();
+    CHECK(apply({"--seed=5", bad_arg.c_str()}) ==
+          "config error: " + bad.path.string() + ": es.pop_size = 2.5: expected int32");
+    CHECK(cfg.seed == 3);
+  }
+}
+
+TEST_CASE("describe: one line per key with type and default") {
+  const std::string help = dphys::describe(experiment_defaults());
+  CHECK(help ==
+        "  --config=<file.json>              "
+        "read a JSON config file (options after it override it)\n"
+        "  --env.width=<int32>               default: 16\n"
+        "  --env.num_sources=<int32>         default: 4\n"
+        "  --env.num_bad_sources=<int32>     default: 1\n"
+        "  --env.gain=<float>                default: 0.5\n"
+        "  --env.kind=<gradient|point|ring>  default: point\n"
+        "  --es.pop_size=<int32>             default: 64\n"
+        "  --es.sigma=<double>               default: 0.1\n"
+        "  --es.weights=<list of float>      default: 1,0.5\n"
+        "  --es.antithetic=<bool>            default: true\n"
+        "  --seed=<uint64>                   default: 42\n"
+        "  --name=<string>                   default: demo\n");
+  const std::string sink = dphys::describe(kitchen_sink{});
+  for (const auto& key : dphys::config_keys<kitchen_sink>())
+    CHECK(sink.find("--" + key + "=<") != std::string::npos);
+  CHECK(sink.find("--c=<red|green>") != std::string::npos);
+  CHECK(sink.find("--doubles=<list of double>") != std::string::npos);
+  CHECK(sink.find("default: 0.25\n") != std::string::npos);
+  CHECK(sink.find("default: \"\"\n") == std::string::npos);
+  kitchen_sink empty;
+  empty.s.clear();
+  CHECK(dphys::describe(empty).find("--s=<string>") != std::string::npos);
+  CHECK(dphys::describe(empty).find("default: \"\"\n") != std::string::npos);
+}
+
+TEST_CASE("validate: the documented example") {
+  auto cfg = experiment_defaults();
+  CHECK_NOTHROW(dphys::validate(cfg));
+  const auto invalid = [&](auto change) {
+    auto copy = experiment_defaults();
+    change(copy);
+    return error_of([&] { dphys::validate(copy); });
+  };
+  CHECK(invalid([](auto& c) { c.env.width = 0; }) == "config error: env.width = 0: >= 1");
+  CHECK(invalid([](auto& c) { c.env.num_sources = 65; }) ==
+        "config error: env.num_sources = 65: in [1, 64]");
+  CHECK(invalid([](auto& c) { c.env.num_bad_sources = 5; }) ==
+        "config error: env.num_bad_sources = 5: <= env.num_sources (4)");
+  CHECK(invalid([](auto& c) { c.env.num_bad_sources = -1; }) ==
+        "config error: env.num_bad_sources = -1: >= 0");
+  CHECK(invalid([](auto& c) { c.env.gain = 1.5f; }) == "config error: env.gain = 1.5: in [0, 1]");
+  CHECK(invalid([](auto& c) { c.env.gain = std::nanf(""); }) ==
+        "config error: env.gain = nan: in [0, 1]");
+  CHECK(invalid([](auto& c) { c.env.width = 17; }) == "config error: env.width = 17: even");
+  CHECK(invalid([](auto& c) { c.es.pop_size = 1; }) == "config error: es.pop_size = 1: >= 2");
+  CHECK(invalid([](auto& c) { c.es.pop_size = 7; }) == "config error: es.pop_size = 7: even");
+  CHECK(invalid([](auto& c) { c.es.sigma = 0; }) == "config error: es.sigma = 0: > 0");
+  CHECK(invalid([](auto& c) { c.es.sigma = std::numeric_limits<double>::infinity(); }) ==
+        "config error: es.sigma = inf: finite");  // passes > 0; non-finite floats need
+                                                  // allow_non_finite()
+  CHECK(invalid([](auto& c) {
+          c.es.weights = {1.0f, -std::numeric_limits<float>::infinity()};
+        }) == "config error: es.weights[1] = -inf: finite");
+  CHECK(invalid([](auto& c) { c.env.kind = static_cast<source_kind>(7); }) ==
+        "config error: env.kind = 7: a named value; valid names: gradient, point, ring");
+  // nested configs are checked before the outer one; the first violation in declaration order is
+  // reported
+  CHECK(invalid([](auto& c) {
+          c.env.width = 0;
+          c.es.pop_size = 0;
+        }) == "config error: env.width = 0: >= 1");
+}
+
+TEST_CASE("validate: rule vocabulary, lists, cross-field and nested paths") {
+  const auto invalid = [](auto change) {
+    auto copy = ruled_defaults();
+    change(copy);
+    return error_of([&] { dphys::validate(copy); });
+  };
+  CHECK(error_of([] { dphys::validate(ruled_defaults()); }) == "");
+  CHECK(invalid([](auto& c) { c.count = 0; }) == "config error: count = 0: >= 1");
+  CHECK(invalid([](auto& c) { c.count = 1001; }) == "config error: count = 1001: <= 1000");
+  CHECK(invalid([](auto& c) { c.low = 10; }) == "config error: low = 10: < high (10)");
+  CHECK(invalid([](auto& c) { c.rate = 1.0; }) == "config error: rate = 1: < 1");
+  CHECK(invalid([](auto& c) { c.rate = std::nan(""); }) == "config error: rate = nan: finite");
+  CHECK(invalid([](auto& c) { c.threshold = std::numeric_limits<float>::infinity(); }) ==
+        "");  // allowed
+  CHECK(invalid([](auto& c) { c.threshold = std::nanf(""); }) == "");
+  CHECK(invalid([](auto& c) {
+          c.gains = {0.5f, -0.25f};
+        }) == "config error: gains[1] = -0.25: >= 0");
+  CHECK(invalid([](auto& c) { c.gains = {6.0f}; }) == "config error: gains[0] = 6: <= count (5)");
+  CHECK(invalid([](auto& c) { c.gains = {}; }) == "");
+  CHECK(invalid([](auto& c) { c.kind = source_kind::point; }) ==
+        "config error: kind = point: one of {gradient, ring}");
+  CHECK(invalid([](auto& c) { c.label = "z"; }) == "config error: label = z: one of {x, y}");
+  CHECK(invalid([](auto& c) {
+          c.low = -100;
+          c.high = 50;
+        }) == "config error: high = 50: high - low < 100 (low = -100)");
+
+  outer_config outer{.left = ruled_defaults(), .right = ruled_defaults(), .budget = 5};
+  CHECK(error_of([&] { dphys::validate(outer); }) == "");
+  outer.right.count = 0;
+  CHECK(error_of([&] { dphys::validate(outer); }) == "config error: right.count = 0: >= 1");
+  outer.right.count = 5;
+  outer.left.gains = {7.0f};
+  CHECK(error_of([&] { dphys::validate(outer); }) ==
+        "config error: left.gains[0] = 7: <= left.count (5)");
+  outer.left.gains = {};
+  outer.right.threshold =
+      std::numeric_limits<float>::infinity();  // allowed by the nested rule, nested path
+  CHECK(error_of([&] { dphys::validate(outer); }) == "");
+  outer.budget = 4;
+  CHECK(error_of([&] { dphys::validate(outer); }) == "config error: budget = 4: >= left.count (5)");
+
+  outer.right.count = 0;  // nested configs are checked before the outer one
+  CHECK(error_of([&] { dphys::validate(outer); }) == "config error: right.count = 0: >= 1");
+  outer.right.count = 5;
+
+  const auto e = caught([&] { dphys::validate(outer); });
+  CHECK(e.field == "budget");
+  CHECK(e.value == "4");
+  CHECK(e.rule == ">= left.count (5)");
+  CHECK(e.file.empty());
+}
+
+TEST_CASE("validate: configs adapted after their check() was compiled") {
+  late_config cfg;
+  CHECK(error_of([&] { dphys::validate(cfg); }) == "");
+  cfg.lo = 3;
+  CHECK(error_of([&] { dphys::validate(cfg); }) == "config error: lo = 3: < hi (2)");
+  cfg.lo = 1;
+  cfg.inner.rate = 1.5;
+  CHECK(error_of([&] { dphys::validate(cfg); }) == "config error: inner.rate = 1.5: in [0, 1]");
+  cfg.inner.rate = 0.5;
+  cfg.lo = -1;
+  cfg.hi = 0;
+  CHECK(error_of([&] { dphys::validate(cfg); }) == "config error: hi = 0: > inner.rate (0.5)");
+  CHECK(dphys::to_json(late_config{}).dump() == R"({"hi":2,"inner":{"rate":0.5},"lo":1})");
+}
+
+TEST_CASE("validate: floats are finite by default everywhere") {
+  kitchen_sink k;  // no rules at all
+  CHECK_NOTHROW(dphys::validate(k));
+  k.doubles = {1.0, std::numeric_limits<double>::quiet_NaN()};
+  CHECK(error_of([&] { dphys::validate(k); }) == "config error: doubles[1] = nan: finite");
+  k.doubles = {};
+  k.f = -std::numeric_limits<float>::infinity();
+  CHECK(error_of([&] { dphys::validate(k); }) == "config error: f = -inf: finite");
+}
+
+TEST_CASE("config_checker: a member pointer not in the reflection is a logic error") {
+  // A DEFINE_STRUCT config with an extra, unreflected member; its check names that member.
+  struct with_extra {
+    BOOST_HANA_DEFINE_STRUCT(with_extra, (int, shown));
+    int extra = 0;
+    void check(dphys::config_checker<with_extra>& c) const { c(&with_extra::extra).at_least(0); }
+  };
+  CHECK_THROWS_AS(dphys::validate(with_extra{}), std::logic_error);
+}
+
+TEST_SUITE_END();

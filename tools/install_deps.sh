@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages dphys needs to build, test and plot. Idempotent: installs
+# only what dpkg reports missing, and runs `apt-get update` only then.
+set -euo pipefail
+
+packages=(
+  cmake g++ make
+  libboost-dev xtensor-dev libxsimd-dev libfmt-dev nlohmann-json3-dev doctest-dev
+  python3-matplotlib python3-numpy
+)
+
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "install_deps: not a Debian-based system; install these (or your distribution's" \
+       "equivalents) yourself: ${packages[*]}"
+  exit 0
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  if [[ "$status" != "install ok installed" ]]; then
+    missing+=("$pkg")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "install_deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+if [[ $(id -u) -eq 0 ]]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  echo "install_deps: missing packages: ${missing[*]}" >&2
+  echo "install_deps: not root and no sudo; run as root: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+
+echo "install_deps: installing ${missing[*]}"
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+echo "install_deps: done"
