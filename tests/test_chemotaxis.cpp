@@ -1,16 +1,17 @@
-// Tests of the chemotaxis environment, the LIF agent and the eligibility trace: koki2's own unit facts
-// (spec AK1, AK6), each run for the float reference, the native SIMD batch and an emulated odd width.
+// Tests of the chemotaxis environment, the LIF agent and the eligibility trace: koki2's own unit
+// facts (spec AK1, AK6), each run for the float reference, the native SIMD batch and an emulated
+// odd width.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <doctest/doctest.h>
+
 #include <dphys/agents/snn.hpp>
 #include <dphys/crucibles/rollout.hpp>
 #include <dphys/crucibles/viability.hpp>
 #include <dphys/envs/chemotaxis.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
-
-#include <doctest/doctest.h>
-
-#include <cmath>
-#include <limits>
-#include <vector>
 
 using namespace dphys;
 
@@ -26,7 +27,9 @@ bool lanes_equal(const F& v, float x) {
   return true;
 }
 template <class F>
-float lane0(const F& v) { return simd::lane(v, 0); }
+float lane0(const F& v) {
+  return simd::lane(v, 0);
+}
 
 template <class F>
 struct world {
@@ -65,7 +68,8 @@ envs::chemotaxis_config line(int width, int sources = 1) {
 
 #define LANE_TYPES float, dphys::simd::native, emu3
 
-TEST_CASE_TEMPLATE("chemotaxis: nearest source and the good-only cue (koki2 facts)", F, LANE_TYPES) {
+TEST_CASE_TEMPLATE("chemotaxis: nearest source and the good-only cue (koki2 facts)", F,
+                   LANE_TYPES) {
   auto c = line(10, 2);
   c.num_bad_sources = 1;
   world<F> w(c);
@@ -84,7 +88,8 @@ TEST_CASE_TEMPLATE("chemotaxis: nearest source and the good-only cue (koki2 fact
   CHECK(lanes_equal(near.obs[3], 1.0f));  // integrity
 }
 
-TEST_CASE_TEMPLATE("chemotaxis: energy gain on arrival only, bad sources cost integrity", F, LANE_TYPES) {
+TEST_CASE_TEMPLATE("chemotaxis: energy gain on arrival only, bad sources cost integrity", F,
+                   LANE_TYPES) {
   auto c = line(10);
   c.energy_gain = 0.25f;
   c.energy_decay = 0.0f;
@@ -119,7 +124,8 @@ TEST_CASE_TEMPLATE("chemotaxis: energy gain on arrival only, bad sources cost in
   CHECK(simd::all(tr.done));
 }
 
-TEST_CASE_TEMPLATE("chemotaxis: greedy reaches the source on a 16-wide line and terminates", F, LANE_TYPES) {
+TEST_CASE_TEMPLATE("chemotaxis: greedy reaches the source on a 16-wide line and terminates", F,
+                   LANE_TYPES) {
   auto c = line(16);
   c.terminate_on_reach = true;
   world<F> w(c);
@@ -137,7 +143,8 @@ TEST_CASE_TEMPLATE("chemotaxis: greedy reaches the source on a 16-wide line and 
   CHECK(lanes_equal(w.s.x, 2.0f));
 }
 
-TEST_CASE_TEMPLATE("chemotaxis: depletion countdown, respawn and hazard persistence", F, LANE_TYPES) {
+TEST_CASE_TEMPLATE("chemotaxis: depletion countdown, respawn and hazard persistence", F,
+                   LANE_TYPES) {
   auto c = line(10);
   c.source_deplete = true;
   c.respawn_delay = 2;
@@ -209,7 +216,8 @@ TEST_CASE_TEMPLATE("chemotaxis: dropout, quantisation and nursing gain", F, LANE
   CHECK(lanes_equal(n.obs[0], 5.0f / 9.0f));
 }
 
-TEST_CASE_TEMPLATE("chemotaxis: source placement and bad assignment are exact and lane independent", F, LANE_TYPES) {
+TEST_CASE_TEMPLATE("chemotaxis: source placement and bad assignment are exact and lane independent",
+                   F, LANE_TYPES) {
   auto c = line(64, 5);
   c.height = 7;
   c.num_bad_sources = 2;
@@ -218,9 +226,12 @@ TEST_CASE_TEMPLATE("chemotaxis: source placement and bad assignment are exact an
   std::array<std::uint32_t, L> ep{};
   for (std::size_t l = 0; l < L; ++l) ep[l] = static_cast<std::uint32_t>(10 + l);
   simd::uint_t<F> ew;
-  if constexpr (L == 1) ew = ep[0];
-  else if constexpr (requires { simd::uint_t<F>::load_unaligned(ep.data()); }) ew = simd::uint_t<F>::load_unaligned(ep.data());
-  else for (std::size_t l = 0; l < L; ++l) ew.v[l] = ep[l];
+  if constexpr (L == 1)
+    ew = ep[0];
+  else if constexpr (requires { simd::uint_t<F>::load_unaligned(ep.data()); })
+    ew = simd::uint_t<F>::load_unaligned(ep.data());
+  else
+    for (std::size_t l = 0; l < L; ++l) ew.v[l] = ep[l];
   envs::chemotaxis_state<F> s;
   std::array<F, 4> obs;
   env.reset(s, {3, 1}, simd::uint_t<F>(2u), ew, obs.data());
@@ -314,7 +325,8 @@ TEST_CASE_TEMPLATE("eligibility trace: koki2's constructed two-neuron cases", F,
   }
 }
 
-TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip at ±3", F, LANE_TYPES) {
+TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip at ±3", F,
+                   LANE_TYPES) {
   plasticity::eligibility_trace_config c;
   c.enabled = true;
   c.eta = 5.0f;
@@ -323,15 +335,18 @@ TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip 
   two_neurons<F> t;
   t.s.w[0] = F(0.3f);
   plasticity::eligibility_trace rule(c);
-  for (int i = 0; i < 100; ++i) rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+  for (int i = 0; i < 100; ++i)
+    rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
   CHECK(lanes_equal(t.s.w[0], 0.3f));
   c.clamped_value = 1.0f;
   plasticity::eligibility_trace up(c);
-  for (int i = 0; i < 100; ++i) up.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+  for (int i = 0; i < 100; ++i)
+    up.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
   CHECK(lanes_equal(t.s.w[0], 3.0f));
   c.clamped_value = -1.0f;
   plasticity::eligibility_trace down(c);
-  for (int i = 0; i < 100; ++i) down.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+  for (int i = 0; i < 100; ++i)
+    down.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
   CHECK(lanes_equal(t.s.w[0], -3.0f));
 }
 
@@ -342,8 +357,8 @@ TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first rea
   agents::snn net(c, agents::topology{{}, {}, 2}, 4, 5);
   const auto& l = net.layout();
   std::vector<float> g(l.size(), 0.0f);
-  g[l.obs_w() + 0] = 1.0f;     // neuron 0 receives exactly θ from obs[0] = 1: no spike (strict)
-  g[l.obs_w() + 4] = 1.5f;     // neuron 1 receives 1.5: spikes, v -> 0.5
+  g[l.obs_w() + 0] = 1.0f;  // neuron 0 receives exactly θ from obs[0] = 1: no spike (strict)
+  g[l.obs_w() + 4] = 1.5f;  // neuron 1 receives 1.5: spikes, v -> 0.5
   g[l.motor_w() + 1 * 5 + 3] = 1.0f;  // neuron 1 votes for action 3
   agents::lane_params p;
   p.assign(l.size(), 1, [&](std::size_t) { return g.data(); });
@@ -364,7 +379,9 @@ TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first rea
   CHECK(net.act(s, p, obs) == 2.0f);
 }
 
-TEST_CASE("topology: k distinct non-self targets per neuron, source-major, seed-determined; file errors") {
+TEST_CASE(
+    "topology: k distinct non-self targets per neuron, source-major, seed-determined; file "
+    "errors") {
   const auto t = agents::topology::random(32, 8, 12345);
   REQUIRE(t.size() == 256);
   for (std::uint32_t i = 0; i < 32; ++i) {

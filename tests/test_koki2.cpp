@@ -1,15 +1,15 @@
-// End-to-end tests of the koki2 experiment: rollout determinism across lane types, threads and block sizes
-// (AK2), baseline statistics against koki2's logged figures (AK3, AK4), the MVT (K8), the learning check
-// (AK5) and numerical robustness (AK6).
-#include <dphys/experiments/koki2.hpp>
-
-#include <doctest/doctest.h>
-
+// End-to-end tests of the koki2 experiment: rollout determinism across lane types, threads and
+// block sizes (AK2), baseline statistics against koki2's logged figures (AK3, AK4), the MVT (K8),
+// the learning check (AK5) and numerical robustness (AK6).
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <random>
 #include <vector>
+
+#include <doctest/doctest.h>
+
+#include <dphys/experiments/koki2.hpp>
 
 using namespace dphys;
 
@@ -19,7 +19,8 @@ crucibles::chemotaxis_rollout make_rollout(const experiments::koki2_config& cfg)
   return experiments::koki2_pipeline::make(cfg).rollout();
 }
 
-std::vector<float> random_population(std::size_t members, std::size_t d, float scale, std::uint64_t seed) {
+std::vector<float> random_population(std::size_t members, std::size_t d, float scale,
+                                     std::uint64_t seed) {
   genomes::direct_genome g{genomes::direct_layout{32, 256, 4, 5}, scale};
   std::vector<float> pop(members * d);
   for (std::size_t m = 0; m < members; ++m)
@@ -30,12 +31,13 @@ std::vector<float> random_population(std::size_t members, std::size_t d, float s
 bool same_bits(const crucibles::evaluation& a, const crucibles::evaluation& b) {
   if (a.fitness.size() != b.fitness.size() || a.episodes.size() != b.episodes.size()) return false;
   return std::memcmp(a.fitness.data(), b.fitness.data(), a.fitness.size() * sizeof(float)) == 0 &&
-         std::memcmp(a.episodes.data(), b.episodes.data(), a.episodes.size() * sizeof(crucibles::lifetime_summary)) == 0 &&
+         std::memcmp(a.episodes.data(), b.episodes.data(),
+                     a.episodes.size() * sizeof(crucibles::lifetime_summary)) == 0 &&
          a.agent_steps == b.agent_steps;
 }
 
-/// Every random stream of the environment in use: hazards, depletion with respawn, coins, dropout, noise,
-/// nursing bins and gain, plasticity on, MVT on.
+/// Every random stream of the environment in use: hazards, depletion with respawn, coins, dropout,
+/// noise, nursing bins and gain, plasticity on, MVT on.
 experiments::koki2_config everything_on() {
   experiments::koki2_config cfg;
   cfg.env.num_sources = 4;
@@ -59,13 +61,17 @@ experiments::koki2_config everything_on() {
 
 }  // namespace
 
-TEST_CASE("AK2: a rollout is bitwise identical for float, native SIMD, AVX2/SSE2 widths, emulated widths, "
-          "thread counts and block sizes") {
+TEST_CASE(
+    "AK2: a rollout is bitwise identical for float, native SIMD, AVX2/SSE2 widths, emulated "
+    "widths, "
+    "thread counts and block sizes") {
   auto cfg = everything_on();
-  for (auto kind : {plasticity::modulator::spike, plasticity::modulator::drive, plasticity::modulator::event}) {
+  for (auto kind :
+       {plasticity::modulator::spike, plasticity::modulator::drive, plasticity::modulator::event}) {
     cfg.plasticity.kind = kind;
     const auto r = make_rollout(cfg);
-    const auto pop = random_population(7, r.genome_size(), 0.5f, 11);  // 21 lanes: partial blocks everywhere
+    const auto pop =
+        random_population(7, r.genome_size(), 0.5f, 11);  // 21 lanes: partial blocks everywhere
     const crucibles::rollout_keys k{5, 3, 100, 0};
     const auto ref = r.evaluate<float>(pop, k);
     CHECK(ref.agent_steps > 0);
@@ -85,11 +91,13 @@ TEST_CASE("AK2: a rollout is bitwise identical for float, native SIMD, AVX2/SSE2
   }
 }
 
-TEST_CASE("AK2: a 20-generation ES run gives identical generations and best genome for any lane type and "
-          "thread count") {
+TEST_CASE(
+    "AK2: a 20-generation ES run gives identical generations and best genome for any lane type and "
+    "thread count") {
   auto cfg = everything_on();
   cfg.generations = 20;
-  const auto base = std::filesystem::temp_directory_path() / ("dphys_ak2_" + std::to_string(::getpid()));
+  const auto base =
+      std::filesystem::temp_directory_path() / ("dphys_ak2_" + std::to_string(::getpid()));
   std::filesystem::remove_all(base);
   auto run = [&](experiments::lane_impl impl, int threads, const char* name) {
     auto c = cfg;
@@ -112,12 +120,13 @@ TEST_CASE("AK2: a 20-generation ES run gives identical generations and best geno
   CHECK(ga.size() == 20);
   CHECK(ga == strip("simd1"));
   CHECK(ga == strip("simd16"));
-  CHECK(run::sha256_file(base / "simd1" / "best_genome.npy") == run::sha256_file(base / "simd16" / "best_genome.npy"));
+  CHECK(run::sha256_file(base / "simd1" / "best_genome.npy") ==
+        run::sha256_file(base / "simd16" / "best_genome.npy"));
   std::filesystem::remove_all(base);
 }
 
-// koki2 WORK.md, L0 default (64×1, 1 source, 128 steps), 128 episodes, seed 0: greedy 178.4883 (success 1.0),
-// random 136.4805 (success 0.164, energy 0.0277), stay 129.1719 (success 0.023).
+// koki2 WORK.md, L0 default (64×1, 1 source, 128 steps), 128 episodes, seed 0: greedy 178.4883
+// (success 1.0), random 136.4805 (success 0.164, energy 0.0277), stay 129.1719 (success 0.023).
 TEST_CASE("AK3: baselines on koki2's L0 defaults") {
   experiments::koki2_config cfg;
   cfg.env = envs::chemotaxis_config{};
@@ -141,18 +150,22 @@ TEST_CASE("AK3: baselines on koki2's L0 defaults") {
   // success ~ Bernoulli(1/64): SE = sqrt(p(1−p)/n) = 0.00124; ±5 SE.
   CHECK(std::fabs(static_cast<double>(wins) / 10000.0 - 1.0 / 64.0) < 5 * 0.00124);
 
-  const auto rnd = experiments::summarize_episodes(r.evaluate_baseline(agents::baseline::random, 1, k).episodes);
+  const auto rnd =
+      experiments::summarize_episodes(r.evaluate_baseline(agents::baseline::random, 1, k).episodes);
   // ±3 SE of koki2's 128-episode figures (spec AK3): success 0.164 ± 0.10, energy 0.0277 ± 0.03.
   CHECK(std::fabs(rnd["success_rate"].get<double>() - 0.164) < 0.10);
   CHECK(std::fabs(rnd["mean_energy_gained"].get<double>() - 0.0277) < 0.03);
   CHECK(std::fabs(rnd["mean_fitness"].get<double>() - 136.4805) < 3 * 3 * 25.0 / std::sqrt(128.0));
 
-  cfg.env.num_sources = 3;  // K = 3: greedy 178.4961, random success 0.352 (SE 0.042 on 128 episodes)
+  cfg.env.num_sources =
+      3;  // K = 3: greedy 178.4961, random success 0.352 (SE 0.042 on 128 episodes)
   const auto r3 = make_rollout(cfg);
-  const auto g3 = experiments::summarize_episodes(r3.evaluate_baseline(agents::baseline::greedy, 1, k).episodes);
+  const auto g3 = experiments::summarize_episodes(
+      r3.evaluate_baseline(agents::baseline::greedy, 1, k).episodes);
   CHECK(g3["success_rate"].get<double>() == 1.0);
   CHECK(std::fabs(g3["mean_fitness"].get<double>() - 178.4961) <= 0.01);
-  const auto r3r = experiments::summarize_episodes(r3.evaluate_baseline(agents::baseline::random, 1, k).episodes);
+  const auto r3r = experiments::summarize_episodes(
+      r3.evaluate_baseline(agents::baseline::random, 1, k).episodes);
   CHECK(std::fabs(r3r["success_rate"].get<double>() - 0.352) < 3 * 0.042);
 }
 
@@ -163,13 +176,16 @@ TEST_CASE("AK4: L0.2 greedy needs the good-only cue; random ignores it") {
   cfg.threads = 2;
   const crucibles::rollout_keys k{0, 0, 0, 0};
   const auto plain = make_rollout(cfg);
-  const auto g = experiments::summarize_episodes(plain.evaluate_baseline(agents::baseline::greedy, 1, k).episodes);
-  // koki2: 0.500 / 0.445 / 0.500 over 128 episodes for seeds 0/1/2 (spec: ≈0.44–0.53); SE here 0.008.
+  const auto g = experiments::summarize_episodes(
+      plain.evaluate_baseline(agents::baseline::greedy, 1, k).episodes);
+  // koki2: 0.500 / 0.445 / 0.500 over 128 episodes for seeds 0/1/2 (spec: ≈0.44–0.53); SE here
+  // 0.008.
   CHECK(g["success_rate"].get<double>() >= 0.44);
   CHECK(g["success_rate"].get<double>() <= 0.53);
   cfg.env.good_only_gradient = true;
   const auto cue = make_rollout(cfg);
-  const auto gc = experiments::summarize_episodes(cue.evaluate_baseline(agents::baseline::greedy, 1, k).episodes);
+  const auto gc = experiments::summarize_episodes(
+      cue.evaluate_baseline(agents::baseline::greedy, 1, k).episodes);
   CHECK(gc["success_rate"].get<double>() == 1.0);
   // The cue changes only observations, which the random policy never reads: identical episodes.
   CHECK(same_bits(plain.evaluate_baseline(agents::baseline::random, 1, k),
@@ -181,15 +197,18 @@ TEST_CASE("K7: common random numbers give every member and policy the same envir
   cfg.rollout.episodes = 6;
   cfg.rollout.random_numbers = envs::random_numbers::common;
   const auto r = make_rollout(cfg);
-  // Stay never moves, so its outcome is a function of the source layout alone: identical for all members.
+  // Stay never moves, so its outcome is a function of the source layout alone: identical for all
+  // members.
   const auto ev = r.evaluate_baseline(agents::baseline::stay, 5, {1, 0, 0, 0});
   for (std::size_t m = 1; m < 5; ++m)
-    for (std::size_t e = 0; e < 6; ++e) CHECK(ev.episodes[m * 6 + e].fitness == ev.episodes[e].fitness);
+    for (std::size_t e = 0; e < 6; ++e)
+      CHECK(ev.episodes[m * 6 + e].fitness == ev.episodes[e].fitness);
   cfg.rollout.random_numbers = envs::random_numbers::per_member;
   const auto p = make_rollout(cfg).evaluate_baseline(agents::baseline::greedy, 64, {1, 0, 0, 0});
   bool differ = false;
-  for (std::size_t m = 1; m < 64; ++m) differ = differ || p.episodes[m * 6].bad_arrivals_total != p.episodes[0].bad_arrivals_total ||
-                                                p.episodes[m * 6].integrity_min != p.episodes[0].integrity_min;
+  for (std::size_t m = 1; m < 64; ++m)
+    differ = differ || p.episodes[m * 6].bad_arrivals_total != p.episodes[0].bad_arrivals_total ||
+             p.episodes[m * 6].integrity_min != p.episodes[0].integrity_min;
   CHECK(differ);
 }
 
@@ -199,7 +218,8 @@ TEST_CASE("K8: the MVT fails a constant-action genome and substitutes fail_fitne
   cfg.mvt.min_action_entropy = 0.1f;
   cfg.mvt.fail_fitness = -123.0f;
   const auto p = experiments::koki2_pipeline::make(cfg);
-  std::vector<float> pop(3 * p.genome.size(), 0.0f);  // zero genome: silent network, always action 0
+  std::vector<float> pop(3 * p.genome.size(),
+                         0.0f);  // zero genome: silent network, always action 0
   const auto ev = p.crucible.evaluate(pop, {0, 0, 0, 0});
   REQUIRE(ev.pass_rate.has_value());
   CHECK(*ev.pass_rate == 0.0);
@@ -209,7 +229,8 @@ TEST_CASE("K8: the MVT fails a constant-action genome and substitutes fail_fitne
   CHECK(*ok.pass_rate == 1.0);
 }
 
-TEST_CASE("K11: a zero genome staying on its source in a 1x1 world scores 4 + 50 (koki2 eval-run fact)") {
+TEST_CASE(
+    "K11: a zero genome staying on its source in a 1x1 world scores 4 + 50 (koki2 eval-run fact)") {
   experiments::koki2_config cfg;
   cfg.env = envs::chemotaxis_config{};
   cfg.env.width = 1;
@@ -243,15 +264,19 @@ TEST_CASE("AK5: tiny OpenAI-ES on L0 beats 179 for at least 2 of seeds 0, 1, 2")
   CHECK(hits >= 2);
 }
 
-TEST_CASE("AK6: random genomes of scale 1 run 10^6 agent-steps with plasticity without NaN and within ±3") {
+TEST_CASE(
+    "AK6: random genomes of scale 1 run 10^6 agent-steps with plasticity without NaN and within "
+    "±3") {
   experiments::koki2_config cfg = everything_on();
   cfg.plasticity.eta = 0.5f;
   cfg.rollout.episodes = 8;
   cfg.threads = 2;
-  for (auto kind : {plasticity::modulator::spike, plasticity::modulator::drive, plasticity::modulator::event}) {
+  for (auto kind :
+       {plasticity::modulator::spike, plasticity::modulator::drive, plasticity::modulator::event}) {
     cfg.plasticity.kind = kind;
     const auto r = make_rollout(cfg);
-    const auto pop = random_population(400, r.genome_size(), 1.0f, 99);  // 3200 episodes × ≤128 steps
+    const auto pop =
+        random_population(400, r.genome_size(), 1.0f, 99);  // 3200 episodes × ≤128 steps
     const auto ev = r.evaluate(pop, {1, 0, 0, 0});
     CHECK(ev.agent_steps >= 300000);
     CHECK(ev.non_finite == 0);
@@ -277,10 +302,11 @@ TEST_CASE("AK6: random genomes of scale 1 run 10^6 agent-steps with plasticity w
   std::mt19937 rng(1);
   std::normal_distribution<float> n01(0.0f, 1.0f);
   for (int t = 0; t < 10000; ++t) {
-    std::array<simd::native, 4> obs{simd::native(n01(rng)), simd::native(n01(rng)), simd::native(n01(rng)),
-                                    simd::native(n01(rng))};
+    std::array<simd::native, 4> obs{simd::native(n01(rng)), simd::native(n01(rng)),
+                                    simd::native(n01(rng)), simd::native(n01(rng))};
     net.act(s, p, obs.data());
-    rule.update(s, net.edges(), p, net.layout().mod_w(), plasticity::modulator_signals<simd::native>{});
+    rule.update(s, net.edges(), p, net.layout().mod_w(),
+                plasticity::modulator_signals<simd::native>{});
   }
   bool bounded = true;
   for (const auto& w : s.w)

@@ -1,15 +1,9 @@
-// Tests for dphys/core/math.hpp and dphys/core/random.hpp: lane-type bit equality, accuracy against double,
-// statistics, independence, avalanche and golden values.
+// Tests for dphys/core/math.hpp and dphys/core/random.hpp: lane-type bit equality, accuracy against
+// double, statistics, independence, avalanche and golden values.
 //
-// The statistical tests draw fixed numbers, so each is deterministic; the thresholds are set so that a
-// generator producing truly independent uniform bits would fail a given check with probability below ~1e-6
-// (stated at each check). A failure therefore means a defect, not bad luck.
-#include <dphys/core/math.hpp>
-#include <dphys/core/random.hpp>
-#include <dphys/core/simd.hpp>
-
-#include <doctest/doctest.h>
-
+// The statistical tests draw fixed numbers, so each is deterministic; the thresholds are set so
+// that a generator producing truly independent uniform bits would fail a given check with
+// probability below ~1e-6 (stated at each check). A failure therefore means a defect, not bad luck.
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -22,6 +16,12 @@
 #include <span>
 #include <tuple>
 #include <vector>
+
+#include <doctest/doctest.h>
+
+#include <dphys/core/math.hpp>
+#include <dphys/core/random.hpp>
+#include <dphys/core/simd.hpp>
 
 namespace {
 
@@ -49,7 +49,8 @@ template <simd::lane_type F>
 std::uint32_t lane_ubits(const simd::uint_t<F>& v, std::size_t i) {
   return bits(simd::lane(simd::as_float(v), i));
 }
-/// Loads lanes_v<F> 32-bit words (moved as float bit patterns: loads and stores never touch the bits).
+/// Loads lanes_v<F> 32-bit words (moved as float bit patterns: loads and stores never touch the
+/// bits).
 template <simd::lane_type F>
 simd::uint_t<F> load_u(const std::uint32_t* p) {
   std::array<float, simd::lanes_v<F>> tmp{};
@@ -79,10 +80,14 @@ std::pair<double, double> sincos_2pi_ref(float u) {
   const double t = 2.0 * std::numbers::pi * (static_cast<double>(u) - q / 4.0);
   const double s = std::sin(t), c = std::cos(t);
   switch (static_cast<int>(q) & 3) {
-    case 0: return {s, c};
-    case 1: return {c, -s};
-    case 2: return {-s, -c};
-    default: return {-c, s};
+    case 0:
+      return {s, c};
+    case 1:
+      return {c, -s};
+    case 2:
+      return {-s, -c};
+    default:
+      return {-c, s};
   }
 }
 
@@ -102,7 +107,8 @@ double pearson(const std::vector<double>& x, const std::vector<double>& y) {
 
 double chi_square(const std::vector<std::uint64_t>& counts, double expected) {
   double chi2 = 0;
-  for (auto c : counts) chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
+  for (auto c : counts)
+    chi2 += (static_cast<double>(c) - expected) * (static_cast<double>(c) - expected) / expected;
   return chi2;
 }
 
@@ -122,16 +128,63 @@ constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float qnan = std::numeric_limits<float>::quiet_NaN();
 
 std::vector<float> math_inputs() {
-  std::vector<float> v = {0.0f, -0.0f, flt_den, -flt_den, 0x1.fffffcp-127f, -0x1.fffffcp-127f, flt_min, -flt_min,
-                          flt_max, -flt_max, inf, -inf, qnan, -qnan,
-                          std::numeric_limits<float>::signaling_NaN(), std::bit_cast<float>(0x7fc12345u),
-                          std::bit_cast<float>(0xffa00001u), 1.0f, -1.0f, 0.5f, 0.25f, 0.75f, 0.125f, 0.875f,
-                          0x1.fffffep-1f, 2.0f, 1e-30f, 1e30f, 88.72283172607422f, 88.72283935546875f, 88.8f, 89.0f,
-                          -87.33654022216797f, -87.33655548095703f, -88.0f, -103.0f, -104.0f, 0.625f, -0.625f,
-                          0x1.3ffffep-1f, 9.01091385f, -9.01091385f, 9.0109129f, 20.0f, 44.0f, 100.0f, 1e10f, -1e10f,
-                          4194304.0f, 8388608.0f, 16777216.0f, -0.125f, 1.0f - 0x1p-24f, 0x1p-25f};
+  std::vector<float> v = {0.0f,
+                          -0.0f,
+                          flt_den,
+                          -flt_den,
+                          0x1.fffffcp-127f,
+                          -0x1.fffffcp-127f,
+                          flt_min,
+                          -flt_min,
+                          flt_max,
+                          -flt_max,
+                          inf,
+                          -inf,
+                          qnan,
+                          -qnan,
+                          std::numeric_limits<float>::signaling_NaN(),
+                          std::bit_cast<float>(0x7fc12345u),
+                          std::bit_cast<float>(0xffa00001u),
+                          1.0f,
+                          -1.0f,
+                          0.5f,
+                          0.25f,
+                          0.75f,
+                          0.125f,
+                          0.875f,
+                          0x1.fffffep-1f,
+                          2.0f,
+                          1e-30f,
+                          1e30f,
+                          88.72283172607422f,
+                          88.72283935546875f,
+                          88.8f,
+                          89.0f,
+                          -87.33654022216797f,
+                          -87.33655548095703f,
+                          -88.0f,
+                          -103.0f,
+                          -104.0f,
+                          0.625f,
+                          -0.625f,
+                          0x1.3ffffep-1f,
+                          9.01091385f,
+                          -9.01091385f,
+                          9.0109129f,
+                          20.0f,
+                          44.0f,
+                          100.0f,
+                          1e10f,
+                          -1e10f,
+                          4194304.0f,
+                          8388608.0f,
+                          16777216.0f,
+                          -0.125f,
+                          1.0f - 0x1p-24f,
+                          0x1p-25f};
   test_rng rng{1};
-  for (int i = 0; i < 4096; ++i) v.push_back(std::bit_cast<float>(rng.u32()));  // everything, NaNs included
+  for (int i = 0; i < 4096; ++i)
+    v.push_back(std::bit_cast<float>(rng.u32()));  // everything, NaNs included
   for (int i = 0; i < 4096; ++i) v.push_back(rng.in(-100.0f, 100.0f));
   for (int i = 0; i < 2048; ++i) v.push_back(rng.in(0.0f, 1.0f));
   for (int i = 0; i < 2048; ++i) v.push_back(std::exp2(rng.in(-140.0f, 127.0f)));
@@ -147,7 +200,8 @@ struct mismatch_log {
     if (got == want) return;
     if (++count > 5) return;
     char msg[128];
-    std::snprintf(msg, sizeof msg, "%s: input 0x%08x, lane 0x%08x, scalar 0x%08x", what, in, got, want);
+    std::snprintf(msg, sizeof msg, "%s: input 0x%08x, lane 0x%08x, scalar 0x%08x", what, in, got,
+                  want);
     FAIL_CHECK(msg);
   }
 };
@@ -155,7 +209,8 @@ struct mismatch_log {
 // ---------------------------------------------------------------------------------------------------------
 // math: bitwise identity across lane types
 
-TEST_CASE_TEMPLATE_DEFINE("math: every lane type equals the scalar function bit for bit", F, math_lanes) {
+TEST_CASE_TEMPLATE_DEFINE("math: every lane type equals the scalar function bit for bit", F,
+                          math_lanes) {
   constexpr std::size_t L = simd::lanes_v<F>;
   const auto in = math_inputs();
   mismatch_log log;
@@ -183,8 +238,8 @@ TEST_CASE_TEMPLATE_APPLY(math_lanes, lane_list);
 // math: accuracy and special values (scalar; the lanes equal it)
 
 TEST_CASE("math: accuracy within 2 ulp of the correctly rounded result") {
-  // Sampled here; an exhaustive scan of every float in these ranges gave max 0.99 (exp), 0.83 (log),
-  // 1.33 (tanh), 1.08 (sin/cos 2π, normal results) ulp.
+  // Sampled here; an exhaustive scan of every float in these ranges gave max 0.99 (exp), 0.83
+  // (log), 1.33 (tanh), 1.08 (sin/cos 2π, normal results) ulp.
   test_rng rng{7};
   constexpr int n = 200000;
   double worst_exp = 0, worst_log = 0, worst_tanh = 0, worst_sin = 0, worst_cos = 0;
@@ -208,8 +263,8 @@ TEST_CASE("math: accuracy within 2 ulp of the correctly rounded result") {
     worst_tanh = std::max(worst_tanh, ulp_error(math::tanh(x), std::tanh(static_cast<double>(x))));
   for (float x = flt_den; x < 1e-37f; x = std::max(x * 1.001f, std::nextafter(x, 1.0f)))
     worst_log = std::max(worst_log, ulp_error(math::log(x), std::log(static_cast<double>(x))));
-  MESSAGE("max ulp: exp " << worst_exp << ", log " << worst_log << ", tanh " << worst_tanh << ", sin_2pi "
-                          << worst_sin << ", cos_2pi " << worst_cos);
+  MESSAGE("max ulp: exp " << worst_exp << ", log " << worst_log << ", tanh " << worst_tanh
+                          << ", sin_2pi " << worst_sin << ", cos_2pi " << worst_cos);
   CHECK(worst_exp <= 2.0);
   CHECK(worst_log <= 2.0);
   CHECK(worst_tanh <= 2.0);
@@ -223,8 +278,10 @@ TEST_CASE("math: exp special values, overflow and flush to zero") {
   CHECK(math::exp(inf) == inf);
   CHECK(bits(math::exp(-inf)) == bits(0.0f));
   CHECK(std::isnan(math::exp(qnan)));
-  CHECK(bits(math::exp(std::bit_cast<float>(0x7fc12345u))) == 0x7fc12345u);  // NaN returned unchanged
-  CHECK(math::exp(88.72283172607422f) == doctest::Approx(3.40279e38f).epsilon(1e-5));  // largest finite
+  CHECK(bits(math::exp(std::bit_cast<float>(0x7fc12345u))) ==
+        0x7fc12345u);  // NaN returned unchanged
+  CHECK(math::exp(88.72283172607422f) ==
+        doctest::Approx(3.40279e38f).epsilon(1e-5));  // largest finite
   CHECK(math::exp(88.72283935546875f) == inf);
   CHECK(math::exp(1000.0f) == inf);
   CHECK(math::exp(-87.33654022216797f) >= flt_min);  // last input with a normal result
@@ -312,8 +369,10 @@ TEST_CASE("math: sincos_2pi quarter turns are exact") {
 // random: bitwise identity across lane types, bulk helpers
 
 const std::array<random_key, 4> test_keys = {
-    random_key::make(0, stream_id::genome_init, 0, 0), random_key::make(0xdeadbeefcafef00dull, stream_id::obs_noise, 123, 456),
-    random_key::make(~0ull, stream_id::user, ~0u, ~0u), random_key::make(42, stream_id::es_noise, 7, 0)};
+    random_key::make(0, stream_id::genome_init, 0, 0),
+    random_key::make(0xdeadbeefcafef00dull, stream_id::obs_noise, 123, 456),
+    random_key::make(~0ull, stream_id::user, ~0u, ~0u),
+    random_key::make(42, stream_id::es_noise, 7, 0)};
 
 struct counters {
   std::vector<std::uint32_t> member, episode, index;
@@ -334,7 +393,8 @@ counters test_counters() {
   return c;
 }
 
-TEST_CASE_TEMPLATE_DEFINE("random: every lane type equals the scalar draw bit for bit", F, random_lanes) {
+TEST_CASE_TEMPLATE_DEFINE("random: every lane type equals the scalar draw bit for bit", F,
+                          random_lanes) {
   using U = simd::uint_t<F>;
   constexpr std::size_t L = simd::lanes_v<F>;
   const auto ct = test_counters();
@@ -355,13 +415,17 @@ TEST_CASE_TEMPLATE_DEFINE("random: every lane type equals the scalar draw bit fo
         log("random_bits", is, lane_ubits<F>(rb, l), random_bits<float>(key, ms, es, is));
         log("uniform", is, lane_bits(un, l), bits(uniform<float>(key, ms, es, is)));
         log("normal", is, lane_bits(nr, l), bits(normal<float>(key, ms, es, is)));
-        log("bernoulli(0)", is, lane_bits(b0, l), bits(bernoulli<float>(key, ms, es, is, 0.0f) ? 1.0f : 0.0f));
-        log("bernoulli(.3)", is, lane_bits(b3, l), bits(bernoulli<float>(key, ms, es, is, 0.3f) ? 1.0f : 0.0f));
-        log("bernoulli(1)", is, lane_bits(b1, l), bits(bernoulli<float>(key, ms, es, is, 1.0f) ? 1.0f : 0.0f));
+        log("bernoulli(0)", is, lane_bits(b0, l),
+            bits(bernoulli<float>(key, ms, es, is, 0.0f) ? 1.0f : 0.0f));
+        log("bernoulli(.3)", is, lane_bits(b3, l),
+            bits(bernoulli<float>(key, ms, es, is, 0.3f) ? 1.0f : 0.0f));
+        log("bernoulli(1)", is, lane_bits(b1, l),
+            bits(bernoulli<float>(key, ms, es, is, 1.0f) ? 1.0f : 0.0f));
         log("randint(1)", is, lane_bits(r1, l), bits(randint<float>(key, ms, es, is, 1)));
         log("randint(5)", is, lane_bits(r5, l), bits(randint<float>(key, ms, es, is, 5)));
         log("randint(1000)", is, lane_bits(r1000, l), bits(randint<float>(key, ms, es, is, 1000)));
-        log("randint(2^24)", is, lane_bits(rmax, l), bits(randint<float>(key, ms, es, is, 1u << 24)));
+        log("randint(2^24)", is, lane_bits(rmax, l),
+            bits(randint<float>(key, ms, es, is, 1u << 24)));
       }
     }
   }
@@ -369,7 +433,8 @@ TEST_CASE_TEMPLATE_DEFINE("random: every lane type equals the scalar draw bit fo
 }
 TEST_CASE_TEMPLATE_APPLY(random_lanes, lane_list);
 
-TEST_CASE("random: fill_normal and fill_uniform equal the scalar loop for every length and offset") {
+TEST_CASE(
+    "random: fill_normal and fill_uniform equal the scalar loop for every length and offset") {
   const auto key = test_keys[1];
   for (std::size_t n : {0u, 1u, 3u, 15u, 16u, 17u, 33u, 100u, 1000u}) {
     for (std::uint32_t first : {0u, 5u, 0xfffffff9u}) {  // the last wraps past 2^32
@@ -399,12 +464,14 @@ TEST_CASE("random: ranges and exact definitions") {
     ok_uniform = ok_uniform && u >= 0.0f && u < 1.0f && u == static_cast<float>(rb >> 8) * 0x1p-24f;
     const float z = normal<float>(key, j, 1, 2);
     ok_normal = ok_normal && std::isfinite(z) && std::fabs(z) <= 5.7686f;
-    ok_bern = ok_bern && bernoulli<float>(key, j, 1, 2, 0.3f) == (u < 0.3f) && !bernoulli<float>(key, j, 1, 2, 0.0f) &&
-              bernoulli<float>(key, j, 1, 2, 1.0f) && !bernoulli<float>(key, j, 1, 2, -1.0f);
+    ok_bern = ok_bern && bernoulli<float>(key, j, 1, 2, 0.3f) == (u < 0.3f) &&
+              !bernoulli<float>(key, j, 1, 2, 0.0f) && bernoulli<float>(key, j, 1, 2, 1.0f) &&
+              !bernoulli<float>(key, j, 1, 2, -1.0f);
     for (std::uint32_t n : {1u, 2u, 5u, 1000u, 12345u, (1u << 24) - 1, 1u << 24}) {
       const float r = randint<float>(key, j, 1, 2, n);
       const auto want = static_cast<std::uint32_t>((std::uint64_t{rb} * n) >> 32);
-      ok_randint = ok_randint && r == static_cast<float>(want) && r < static_cast<float>(n) && r >= 0.0f;
+      ok_randint =
+          ok_randint && r == static_cast<float>(want) && r < static_cast<float>(n) && r >= 0.0f;
     }
   }
   CHECK(ok_uniform);
@@ -417,8 +484,10 @@ TEST_CASE("random: ranges and exact definitions") {
   CHECK(detail::rng::mulhi32<std::uint32_t>(0x80000000u, 3u) == 1u);
 }
 
-TEST_CASE("random: golden values (a change of generator must fail here; see docs/reference/random.md)") {
-  static_assert(random_key::make(0, stream_id::genome_init, 0, 0) == random_key{0x0f4c7b56u, 0x748c7ed6u});
+TEST_CASE(
+    "random: golden values (a change of generator must fail here; see docs/reference/random.md)") {
+  static_assert(random_key::make(0, stream_id::genome_init, 0, 0) ==
+                random_key{0x0f4c7b56u, 0x748c7ed6u});
   static_assert(random_key::make(0xdeadbeefcafef00dull, stream_id::obs_noise, 123, 456) ==
                 random_key{0x63a911ecu, 0xe64247a0u});
   const auto k1 = random_key::make(0, stream_id::genome_init, 0, 0);
@@ -443,8 +512,8 @@ TEST_CASE("random: golden values (a change of generator must fail here; see docs
 constexpr std::size_t n_stat = 1000000;
 
 TEST_CASE("random: uniform chi-square over 256 bins") {
-  // χ²(255 df) lies in [161.65, 377.08] with probability 1 − 2·10^-6 (exact quantiles, Boost.Math); too small a
-  // χ² (too even a spread) is as suspicious as too large.
+  // χ²(255 df) lies in [161.65, 377.08] with probability 1 − 2·10^-6 (exact quantiles, Boost.Math);
+  // too small a χ² (too even a spread) is as suspicious as too large.
   const auto key = random_key::make(2024, stream_id::evaluation, 3, 4);
   std::vector<float> u(n_stat);
   fill_uniform(key, 3, 1, u);  // index-varying
@@ -452,15 +521,17 @@ TEST_CASE("random: uniform chi-square over 256 bins") {
   for (float x : u) ++counts[static_cast<std::size_t>(x * 256.0f)];
   const double chi_index = chi_square(counts, n_stat / 256.0);
   std::fill(counts.begin(), counts.end(), 0);
-  for (std::uint32_t j = 0; j < n_stat; ++j) ++counts[static_cast<std::size_t>(uniform<float>(key, j, 0, 0) * 256.0f)];
+  for (std::uint32_t j = 0; j < n_stat; ++j)
+    ++counts[static_cast<std::size_t>(uniform<float>(key, j, 0, 0) * 256.0f)];
   const double chi_member = chi_square(counts, n_stat / 256.0);
   // pairs of successive draws along the index, 16 × 16 bins (the same 255-df bounds)
   std::fill(counts.begin(), counts.end(), 0);
   for (std::size_t j = 0; j + 1 < n_stat; j += 2)
-    ++counts[static_cast<std::size_t>(u[j] * 16.0f) * 16 + static_cast<std::size_t>(u[j + 1] * 16.0f)];
+    ++counts[static_cast<std::size_t>(u[j] * 16.0f) * 16 +
+             static_cast<std::size_t>(u[j + 1] * 16.0f)];
   const double chi_pairs = chi_square(counts, (n_stat / 2) / 256.0);
-  MESSAGE("chi2 (255 df): index-varying " << chi_index << ", member-varying " << chi_member << ", index pairs "
-                                          << chi_pairs);
+  MESSAGE("chi2 (255 df): index-varying " << chi_index << ", member-varying " << chi_member
+                                          << ", index pairs " << chi_pairs);
   CHECK(chi_pairs > 161.65);
   CHECK(chi_pairs < 377.08);
   CHECK(chi_index > 161.65);
@@ -485,15 +556,16 @@ TEST_CASE("random: normal moments and Kolmogorov–Smirnov distance") {
   const double skew = m3 / std::pow(m2, 1.5), kurt = m4 / (m2 * m2) - 3.0;
   const double n = n_stat;
   MESSAGE("mean " << m1 << ", var " << m2 << ", skew " << skew << ", excess kurtosis " << kurt);
-  // Standard errors of a normal sample: sqrt(1/n), sqrt(2/n), sqrt(6/n), sqrt(24/n). Each check is at 5 SE:
-  // two-sided probability 5.7e-7 for a true normal (the Box–Muller truncation at 5.77σ moves the kurtosis
-  // by ~1e-5, far below its SE of 4.9e-3).
+  // Standard errors of a normal sample: sqrt(1/n), sqrt(2/n), sqrt(6/n), sqrt(24/n). Each check is
+  // at 5 SE: two-sided probability 5.7e-7 for a true normal (the Box–Muller truncation at 5.77σ
+  // moves the kurtosis by ~1e-5, far below its SE of 4.9e-3).
   CHECK(std::fabs(m1) < 5 * std::sqrt(1 / n));
   CHECK(std::fabs(m2 - 1) < 5 * std::sqrt(2 / n));
   CHECK(std::fabs(skew) < 5 * std::sqrt(6 / n));
   CHECK(std::fabs(kurt) < 5 * std::sqrt(24 / n));
-  // KS: by the Dvoretzky–Kiefer–Wolfowitz inequality (Massart's constant) P(D > λ/√n) <= 2·exp(−2λ²) = 1e-6
-  // for λ = 2.6934; 1e-5 is added for the 24-bit quantisation of the draws and the 8e-9 truncated tail.
+  // KS: by the Dvoretzky–Kiefer–Wolfowitz inequality (Massart's constant) P(D > λ/√n) <=
+  // 2·exp(−2λ²) = 1e-6 for λ = 2.6934; 1e-5 is added for the 24-bit quantisation of the draws and
+  // the 8e-9 truncated tail.
   std::sort(z.begin(), z.end());
   double d = 0;
   for (std::size_t i = 0; i < n_stat; ++i) {
@@ -508,11 +580,14 @@ TEST_CASE("random: bernoulli frequency") {
   const auto key = random_key::make(5, stream_id::dropout_coin, 0, 9);
   for (float p : {0.3f, 0.5f, 0.01f}) {
     std::uint64_t hits = 0;
-    for (std::uint32_t j = 0; j < n_stat; ++j) hits += bernoulli<float>(key, j % 1000, j / 1000, 7, p);
-    const double q = std::ceil(static_cast<double>(p) * 0x1p24) * 0x1p-24;  // the exact success probability
+    for (std::uint32_t j = 0; j < n_stat; ++j)
+      hits += bernoulli<float>(key, j % 1000, j / 1000, 7, p);
+    const double q =
+        std::ceil(static_cast<double>(p) * 0x1p24) * 0x1p-24;  // the exact success probability
     const double se = std::sqrt(n_stat * q * (1 - q));
     // 5 SE: two-sided false-failure probability 5.7e-7
-    CHECK_MESSAGE(std::fabs(static_cast<double>(hits) - n_stat * q) < 5 * se, "p = " << p << ", hits = " << hits);
+    CHECK_MESSAGE(std::fabs(static_cast<double>(hits) - n_stat * q) < 5 * se,
+                  "p = " << p << ", hits = " << hits);
   }
 }
 
@@ -532,7 +607,8 @@ TEST_CASE("random: randint covers 0..n-1 and never returns n") {
   }
   // frequencies for n = 1000: χ²(999 df) within [800.73, 1226.05], probability 1 − 2·10^-6
   std::vector<std::uint64_t> counts(1000);
-  for (std::uint32_t j = 0; j < n_stat; ++j) ++counts[static_cast<std::size_t>(randint<float>(key, 1, j, 3, 1000))];
+  for (std::uint32_t j = 0; j < n_stat; ++j)
+    ++counts[static_cast<std::size_t>(randint<float>(key, 1, j, 3, 1000))];
   const double chi = chi_square(counts, n_stat / 1000.0);
   MESSAGE("randint(1000) chi2 (999 df) " << chi);
   CHECK(chi > 800.73);
@@ -559,7 +635,8 @@ TEST_CASE("random: draws at adjacent counters are uncorrelated") {
       {"adjacent steps", k, random_key::make(seed, stream_id::obs_noise, 10, 21), 0, false},
       {"adjacent streams", k, random_key::make(seed, stream_id::baseline_action, 10, 20), 0, false},
       {"adjacent user streams", random_key::make(seed, stream_id::user, 10, 20),
-       random_key::make(seed, stream_id(static_cast<std::uint32_t>(stream_id::user) + 1), 10, 20), 0, false},
+       random_key::make(seed, stream_id(static_cast<std::uint32_t>(stream_id::user) + 1), 10, 20),
+       0, false},
       {"adjacent seeds", k, random_key::make(seed + 1, stream_id::obs_noise, 10, 20), 0, false},
   };
   for (const auto& c : cases) {
@@ -578,8 +655,9 @@ TEST_CASE("random: draws at adjacent counters are uncorrelated") {
     CHECK_MESSAGE(std::fabs(ru) < bound, c.what << ": uniform r = " << ru);
     CHECK_MESSAGE(std::fabs(rz) < bound, c.what << ": normal r = " << rz);
   }
-  // the three sub-counters at one counter (uniform vs the two uniforms inside normal), and the square of
-  // a normal against the uniform at the same counter (a nonlinear dependence the linear r would miss)
+  // the three sub-counters at one counter (uniform vs the two uniforms inside normal), and the
+  // square of a normal against the uniform at the same counter (a nonlinear dependence the linear r
+  // would miss)
   std::vector<double> s0(n), s1(n), s2(n), u(n), z2(n);
   for (std::uint32_t j = 0; j < n; ++j) {
     const auto st = detail::rng::absorb<std::uint32_t>(k, j, 2, 3);
@@ -596,11 +674,13 @@ TEST_CASE("random: draws at adjacent counters are uncorrelated") {
   CHECK(std::fabs(pearson(u, z2)) < bound);
 }
 
-TEST_CASE("random: avalanche — one flipped input bit flips each output bit with frequency in 0.45..0.55") {
-  // Inputs: seed (64 bits), stream, generation, step, member, episode, index (32 bits each) = 256 bits.
-  // Outputs: the 32 bits of each sub-counter 0, 1, 2 = 96 bits. T = 5000 trials per input bit: the frequency
-  // has SE 0.00707, so [0.45, 0.55] is ±7.07 SE, false-failure probability 1.5e-12 per cell, < 4e-8 over all
-  // 24576 cells.
+TEST_CASE(
+    "random: avalanche — one flipped input bit flips each output bit with frequency in "
+    "0.45..0.55") {
+  // Inputs: seed (64 bits), stream, generation, step, member, episode, index (32 bits each) = 256
+  // bits. Outputs: the 32 bits of each sub-counter 0, 1, 2 = 96 bits. T = 5000 trials per input
+  // bit: the frequency has SE 0.00707, so [0.45, 0.55] is ±7.07 SE, false-failure
+  // probability 1.5e-12 per cell, < 4e-8 over all 24576 cells.
   constexpr int trials = 5000;
   struct input {
     std::uint64_t seed;

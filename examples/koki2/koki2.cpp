@@ -1,14 +1,14 @@
 // dphys_koki2 — koki2's chemotaxis neuroevolution (OpenAI-ES on spiking agents) with dphys.
 // Every config field is a --key=value option (see --help); --config=run/config.json replays a run.
-#include <dphys/experiments/koki2.hpp>
-
-#include <fmt/format.h>
-
 #include <cstdio>
 #include <exception>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include <dphys/experiments/koki2.hpp>
 
 int main(int argc, char** argv) {
   using namespace dphys;
@@ -23,13 +23,14 @@ int main(int argc, char** argv) {
     apply_overrides(cfg, argc - 1, argv + 1);
     validate(cfg);
     const auto& e = cfg.env;
-    fmt::print("dphys {} — koki2 chemotaxis: {}x{} world, {} sources ({} bad), {} steps; LIF N={} k={}; "
-               "plasticity {}; OpenAI-ES pop {} x {} episodes, {} generations; {} lanes, {} threads\n",
-               version_string, e.width, e.height, e.num_sources, e.num_bad_sources, e.max_steps, cfg.agent.n_neurons,
-               cfg.agent.k_edges, cfg.plasticity.enabled ? "on" : "off", cfg.es.pop_size, cfg.rollout.episodes,
-               cfg.generations,
-               cfg.impl == experiments::lane_impl::simd ? simd::lanes_v<simd::native> : std::size_t{1},
-               cfg.threads <= 0 ? hardware_threads() : cfg.threads);
+    fmt::print(
+        "dphys {} — koki2 chemotaxis: {}x{} world, {} sources ({} bad), {} steps; LIF N={} k={}; "
+        "plasticity {}; OpenAI-ES pop {} x {} episodes, {} generations; {} lanes, {} threads\n",
+        version_string, e.width, e.height, e.num_sources, e.num_bad_sources, e.max_steps,
+        cfg.agent.n_neurons, cfg.agent.k_edges, cfg.plasticity.enabled ? "on" : "off",
+        cfg.es.pop_size, cfg.rollout.episodes, cfg.generations,
+        cfg.impl == experiments::lane_impl::simd ? simd::lanes_v<simd::native> : std::size_t{1},
+        cfg.threads <= 0 ? hardware_threads() : cfg.threads);
     auto print = [](const std::string& line) {
       fmt::print("{}\n", line);
       std::fflush(stdout);
@@ -41,11 +42,12 @@ int main(int argc, char** argv) {
       auto c = cfg;
       c.seed = seed;
       const std::filesystem::path dir =
-          batch ? std::filesystem::path(cfg.out) / fmt::format("seed{}", seed) : std::filesystem::path(cfg.out);
+          batch ? std::filesystem::path(cfg.out) / fmt::format("seed{}", seed)
+                : std::filesystem::path(cfg.out);
       if (batch) fmt::print("== seed {} -> {}\n", seed, dir.string());
       const auto res = experiments::run_koki2(c, dir, command_line, print);
-      fmt::print("run directory: {}\nbest fitness (best sampled individual): {:.4f}\n", res.dir.string(),
-                 res.best_fitness);
+      fmt::print("run directory: {}\nbest fitness (best sampled individual): {:.4f}\n",
+                 res.dir.string(), res.best_fitness);
     }
     return 0;
   } catch (const std::exception& ex) {

@@ -1,51 +1,54 @@
-// dphys_koki2_eval — koki2's eval-run (spec K11): evaluates a run's best genome on N fresh episodes and the
-// baselines on the SAME environments (common random numbers: every policy sees identical source layouts,
-// respawns and noise, so differences are paired), with an optional plasticity-η override or modulator clamp.
-// Writes one JSON line per policy to --out (or stdout).
-#include <dphys/experiments/koki2.hpp>
-
-#include <fmt/format.h>
-
+// dphys_koki2_eval — koki2's eval-run (spec K11): evaluates a run's best genome on N fresh episodes
+// and the baselines on the SAME environments (common random numbers: every policy sees identical
+// source layouts, respawns and noise, so differences are paired), with an optional plasticity-η
+// override or modulator clamp. Writes one JSON line per policy to --out (or stdout).
 #include <exception>
 #include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include <dphys/experiments/koki2.hpp>
+
 namespace {
 
 struct eval_config {
-  std::string run;                 ///< run directory (config.json, best_genome.npy)
+  std::string run;  ///< run directory (config.json, best_genome.npy)
   int episodes = 512;
   std::uint64_t eval_seed = 424242;
   bool override_eta = false;
   float eta = 0.0f;
-  bool clamp_modulator = false;    ///< causal probe: replace the modulator by clamped_value
+  bool clamp_modulator = false;  ///< causal probe: replace the modulator by clamped_value
   float clamped_value = 0.0f;
   std::vector<std::string> baselines{"greedy", "random", "stay"};
-  std::string out;                 ///< JSONL file; empty: standard output
+  std::string out;  ///< JSONL file; empty: standard output
   int threads = 1;
   dphys::experiments::lane_impl impl = dphys::experiments::lane_impl::simd;
 
   void check(dphys::config_checker<eval_config>& c) const {
-    c(&eval_config::run).satisfies([](const std::string& s) { return !s.empty(); }, "the run directory to evaluate");
+    c(&eval_config::run)
+        .satisfies([](const std::string& s) { return !s.empty(); },
+                   "the run directory to evaluate");
     c(&eval_config::episodes).at_least(1).at_most(1 << 24);
     c(&eval_config::eta).finite();
     c(&eval_config::threads).at_least(0);
-    c(&eval_config::baselines).satisfies(
-        [](const std::vector<std::string>& v) {
-          for (const auto& b : v)
-            if (b != "greedy" && b != "random" && b != "stay") return false;
-          return true;
-        },
-        "each of greedy, random, stay");
+    c(&eval_config::baselines)
+        .satisfies(
+            [](const std::vector<std::string>& v) {
+              for (const auto& b : v)
+                if (b != "greedy" && b != "random" && b != "stay") return false;
+              return true;
+            },
+            "each of greedy, random, stay");
   }
 };
 
 }  // namespace
 
-BOOST_HANA_ADAPT_STRUCT(eval_config, run, episodes, eval_seed, override_eta, eta, clamp_modulator, clamped_value,
-                        baselines, out, threads, impl);
+BOOST_HANA_ADAPT_STRUCT(eval_config, run, episodes, eval_seed, override_eta, eta, clamp_modulator,
+                        clamped_value, baselines, out, threads, impl);
 
 int main(int argc, char** argv) {
   using namespace dphys;
@@ -82,7 +85,8 @@ int main(int argc, char** argv) {
         same = edges.data[2 * e] == static_cast<std::int32_t>(topo.src[e]) &&
                edges.data[2 * e + 1] == static_cast<std::int32_t>(topo.dst[e]);
       if (!same)
-        throw std::runtime_error(edges_file.string() + ": differs from the topology rebuilt from config.json");
+        throw std::runtime_error(edges_file.string() +
+                                 ": differs from the topology rebuilt from config.json");
     }
 
     auto rc = cfg.rollout;
@@ -93,7 +97,8 @@ int main(int argc, char** argv) {
     const crucibles::rollout_keys keys{ec.eval_seed, 0, 0, 0};
 
     std::ostringstream lines;
-    auto emit = [&](const std::string& policy, const crucibles::evaluation& ev, const crucibles::evaluation* agent) {
+    auto emit = [&](const std::string& policy, const crucibles::evaluation& ev,
+                    const crucibles::evaluation* agent) {
       auto j = experiments::summarize_episodes(ev.episodes);
       j["policy"] = policy;
       j["run"] = dir.string();
@@ -111,7 +116,8 @@ int main(int argc, char** argv) {
         }
         const double m = s / n;
         j["paired_diff_fitness"] = m;
-        j["paired_diff_se"] = n > 1 ? std::sqrt(std::max(0.0, (s2 - n * m * m) / (n - 1)) / n) : 0.0;
+        j["paired_diff_se"] =
+            n > 1 ? std::sqrt(std::max(0.0, (s2 - n * m * m) / (n - 1)) / n) : 0.0;
       }
       lines << j.dump() << '\n';
     };
@@ -122,10 +128,11 @@ int main(int argc, char** argv) {
     const auto agent = eval([&]<class F>() { return rollout.evaluate<F>(genome.data, keys); });
     emit("best_genome", agent, nullptr);
     for (const auto& name : ec.baselines) {
-      const auto kind = name == "greedy" ? agents::baseline::greedy
+      const auto kind = name == "greedy"   ? agents::baseline::greedy
                         : name == "random" ? agents::baseline::random
                                            : agents::baseline::stay;
-      emit(name, eval([&]<class F>() { return rollout.evaluate_baseline<F>(kind, 1, keys); }), &agent);
+      emit(name, eval([&]<class F>() { return rollout.evaluate_baseline<F>(kind, 1, keys); }),
+           &agent);
     }
     if (ec.out.empty())
       std::cout << lines.str();

@@ -4,16 +4,17 @@
 // Controller interface (shared with the SNN controller of crucibles/rollout.hpp):
 //   template <lane_type F> struct state;  void reset(state<F>&) const;
 //   F act(state<F>&, const F* obs, const act_context<F>&) const;
-// Determinism: random draws from stream baseline_action keyed by (seed, generation, step, member, episode).
+// Determinism: random draws from stream baseline_action keyed by (seed, generation, step, member,
+// episode).
 #pragma once
-
-#include <dphys/core/random.hpp>
-#include <dphys/core/simd.hpp>
 
 #include <array>
 #include <cstdint>
 #include <string_view>
 #include <utility>
+
+#include <dphys/core/random.hpp>
+#include <dphys/core/simd.hpp>
 
 namespace dphys::agents {
 
@@ -26,7 +27,8 @@ struct act_context {
   simd::uint_t<F> member_word = simd::uint_t<F>(0u), episode_word = simd::uint_t<F>(0u);
 };
 
-/// greedy: move along the axis of larger |gradient| (x on ties) toward its sign; stay inside a 1e-3 deadband.
+/// greedy: move along the axis of larger |gradient| (x on ties) toward its sign; stay inside a 1e-3
+/// deadband.
 struct greedy {
   template <simd::lane_type F>
   struct state {};
@@ -62,7 +64,9 @@ struct stay {
   template <simd::lane_type F>
   void reset(state<F>&) const {}
   template <simd::lane_type F>
-  F act(state<F>&, const F*, const act_context<F>&) const { return F(0.0f); }
+  F act(state<F>&, const F*, const act_context<F>&) const {
+    return F(0.0f);
+  }
 };
 
 enum class baseline { greedy, random, stay };

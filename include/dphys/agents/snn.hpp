@@ -1,19 +1,14 @@
-// dphys/agents/snn.hpp — koki2's leaky integrate-and-fire network (spec K3): every neuron receives the
-// observation, recurrent input flows along a sparse edge list shared by the run, reset by subtraction,
-// strict threshold, motor readout argmax (first index on ties).
+// dphys/agents/snn.hpp — koki2's leaky integrate-and-fire network (spec K3): every neuron receives
+// the observation, recurrent input flows along a sparse edge list shared by the run, reset by
+// subtraction, strict threshold, motor readout argmax (first index on ties).
 //
 // Config: snn_config. The edge list (`topology`) is built from a seed or loaded from a file.
-// Determinism: summation orders are fixed (observation channels in order, then edges in list order, motor
-//   units in neuron order, then the bias), so the float and the SIMD instantiations agree bit for bit.
+// Determinism: summation orders are fixed (observation channels in order, then edges in list order,
+// motor
+//   units in neuron order, then the bias), so the float and the SIMD instantiations agree bit for
+//   bit.
 // SIMD: one lane per (member, episode); per-lane parameters are lane-interleaved (`lane_params`).
 #pragma once
-
-#include <dphys/core/config.hpp>
-#include <dphys/core/random.hpp>
-#include <dphys/core/simd.hpp>
-#include <dphys/genomes/direct.hpp>
-
-#include <boost/hana/adapt_struct.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -24,13 +19,20 @@
 #include <string>
 #include <vector>
 
+#include <boost/hana/adapt_struct.hpp>
+
+#include <dphys/core/config.hpp>
+#include <dphys/core/random.hpp>
+#include <dphys/core/simd.hpp>
+#include <dphys/genomes/direct.hpp>
+
 namespace dphys::agents {
 
 struct snn_config {
   int n_neurons = 32;
-  int k_edges = 8;           ///< outgoing edges per neuron (capped at n_neurons - 1)
+  int k_edges = 8;                  ///< outgoing edges per neuron (capped at n_neurons - 1)
   std::int64_t topology_seed = -1;  ///< < 0: run seed + 12345 (koki2)
-  std::string edge_file;     ///< non-empty: load the edge list from this file instead
+  std::string edge_file;            ///< non-empty: load the edge list from this file instead
   float theta = 1.0f;
   float tau_m = 10.0f;
 
@@ -49,9 +51,9 @@ struct topology {
 
   [[nodiscard]] std::size_t size() const { return src.size(); }
 
-  /// koki2's construction: neuron i gets min(k, N-1) distinct targets != i, drawn without replacement
-  /// (here by a counter-based partial Fisher–Yates shuffle keyed by the seed, so not koki2's NumPy edges:
-  /// use from_file for those). Edges are source-major.
+  /// koki2's construction: neuron i gets min(k, N-1) distinct targets != i, drawn without
+  /// replacement (here by a counter-based partial Fisher–Yates shuffle keyed by the seed, so not
+  /// koki2's NumPy edges: use from_file for those). Edges are source-major.
   static topology random(std::size_t n, std::size_t k, std::uint64_t seed) {
     topology t;
     t.n_neurons = n;
@@ -90,10 +92,11 @@ struct topology {
       if (!(ls >> b) || (ls >> rest))
         throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
                                  ": expected two integers 'src dst', got '" + line + "'");
-      if (a < 0 || b < 0 || static_cast<std::size_t>(a) >= n_neurons || static_cast<std::size_t>(b) >= n_neurons)
-        throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) + ": edge " +
-                                 std::to_string(a) + " -> " + std::to_string(b) + " outside [0, " +
-                                 std::to_string(n_neurons) + ")");
+      if (a < 0 || b < 0 || static_cast<std::size_t>(a) >= n_neurons ||
+          static_cast<std::size_t>(b) >= n_neurons)
+        throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
+                                 ": edge " + std::to_string(a) + " -> " + std::to_string(b) +
+                                 " outside [0, " + std::to_string(n_neurons) + ")");
       t.src.push_back(static_cast<std::uint32_t>(a));
       t.dst.push_back(static_cast<std::uint32_t>(b));
     }
@@ -103,7 +106,8 @@ struct topology {
   static topology make(const snn_config& cfg, std::uint64_t run_seed) {
     const auto n = static_cast<std::size_t>(cfg.n_neurons);
     if (!cfg.edge_file.empty()) return from_file(cfg.edge_file, n);
-    const auto seed = cfg.topology_seed >= 0 ? static_cast<std::uint64_t>(cfg.topology_seed) : run_seed + 12345u;
+    const auto seed =
+        cfg.topology_seed >= 0 ? static_cast<std::uint64_t>(cfg.topology_seed) : run_seed + 12345u;
     return random(n, static_cast<std::size_t>(cfg.k_edges), seed);
   }
 };
@@ -115,7 +119,9 @@ struct lane_params {
   std::size_t lanes = 1;
 
   template <simd::lane_type F>
-  [[nodiscard]] F get(std::size_t p) const { return simd::load<F>(data.data() + p * lanes); }
+  [[nodiscard]] F get(std::size_t p) const {
+    return simd::load<F>(data.data() + p * lanes);
+  }
 
   /// Interleaves `lanes` genomes (genome l = rows[l]).
   template <class RowOf>
@@ -160,14 +166,15 @@ class snn {
     for (std::size_t i = 0; i < e; ++i) s.w[i] = p.get<F>(layout_.rec_w() + i);
   }
 
-  /// One forward step on observation obs[0..obs_dim); returns the chosen action (as a float 0..A-1).
-  /// Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's.
+  /// One forward step on observation obs[0..obs_dim); returns the chosen action (as a float
+  /// 0..A-1). Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's.
   template <simd::lane_type F>
   F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
     for (std::size_t i = 0; i < n; ++i) {
       F acc = p.get<F>(layout_.obs_w() + i * od) * obs[0];
-      for (std::size_t j = 1; j < od; ++j) acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
+      for (std::size_t j = 1; j < od; ++j)
+        acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
       s.current[i] = acc;
     }
     for (std::size_t e = 0; e < topo_.size(); ++e)
@@ -183,7 +190,8 @@ class snn {
     F best(0.0f), action(0.0f);
     for (std::size_t a = 0; a < na; ++a) {
       F score(0.0f);
-      for (std::size_t i = 0; i < n; ++i) score = score + s.spike[i] * p.get<F>(layout_.motor_w() + i * na + a);
+      for (std::size_t i = 0; i < n; ++i)
+        score = score + s.spike[i] * p.get<F>(layout_.motor_w() + i * na + a);
       score = score + p.get<F>(layout_.motor_b() + a);
       if (a == 0) {
         best = score;
@@ -205,4 +213,5 @@ class snn {
 
 }  // namespace dphys::agents
 
-BOOST_HANA_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, edge_file, theta, tau_m);
+BOOST_HANA_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, edge_file,
+                        theta, tau_m);

@@ -1,5 +1,5 @@
-// dphys/core/parallel.hpp — deterministic fork-join over independent tasks. Tasks write to disjoint outputs,
-// so results never depend on the thread count or on which thread ran which task.
+// dphys/core/parallel.hpp — deterministic fork-join over independent tasks. Tasks write to disjoint
+// outputs, so results never depend on the thread count or on which thread ran which task.
 #pragma once
 
 #include <algorithm>
@@ -13,7 +13,9 @@
 namespace dphys {
 
 /// Number of hardware threads (at least 1).
-inline int hardware_threads() { return std::max(1, static_cast<int>(std::thread::hardware_concurrency())); }
+inline int hardware_threads() {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
 
 /// Runs fn(i) for i in [0, n) on `threads` threads (<= 0: all hardware threads); tasks are dealt
 /// dynamically. The first exception thrown by a task is rethrown after all threads joined.

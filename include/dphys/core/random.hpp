@@ -1,28 +1,32 @@
-// dphys/core/random.hpp — counter-based random numbers: a draw is a pure function of (seed, stream, generation,
-// step, member, episode, index), computed bit for bit alike in every lane type (float, xsimd, emulated).
-// Extension point: stream_id — a new consumer takes a new stream (library: append an enumerator; user code:
-// stream_id::user + k). Layout, guarantees and tests: docs/reference/random.md.
+// dphys/core/random.hpp — counter-based random numbers: a draw is a pure function of (seed, stream,
+// generation, step, member, episode, index), computed bit for bit alike in every lane type (float,
+// xsimd, emulated). Extension point: stream_id — a new consumer takes a new stream (library: append
+// an enumerator; user code: stream_id::user + k). Layout, guarantees and tests:
+// docs/reference/random.md.
 //
-// Determinism: no generator state exists, so results do not depend on thread count, block size, SIMD width
-//   or evaluation order. Changing any constant or operation here changes every run's results: the golden
-//   values in tests/test_random_math.cpp are there to make such a change loud.
-// SIMD: the per-lane hash uses only 32-bit add, multiply-low, xor and shifts (SSE2, AVX2, AVX-512 all have
+// Determinism: no generator state exists, so results do not depend on thread count, block size,
+// SIMD width
+//   or evaluation order. Changing any constant or operation here changes every run's results: the
+//   golden values in tests/test_random_math.cpp are there to make such a change loud.
+// SIMD: the per-lane hash uses only 32-bit add, multiply-low, xor and shifts (SSE2, AVX2, AVX-512
+// all have
 //   them); the lane-uniform part (random_key) is hashed once, in 64-bit scalar arithmetic.
 // Thread safety: every function is pure.
 #pragma once
-
-#include <dphys/core/math.hpp>
-#include <dphys/core/simd.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
+#include <dphys/core/math.hpp>
+#include <dphys/core/simd.hpp>
+
 namespace dphys {
 
-/// Who draws. The numeric values are part of the reproducibility contract: never renumber or reorder; append
-/// new library streams before `user`. Applications use `stream_id(static_cast<std::uint32_t>(stream_id::user)
+/// Who draws. The numeric values are part of the reproducibility contract: never renumber or
+/// reorder; append new library streams before `user`. Applications use
+/// `stream_id(static_cast<std::uint32_t>(stream_id::user)
 /// + k)`.
 enum class stream_id : std::uint32_t {
   genome_init = 1,
@@ -72,11 +76,12 @@ struct random_key {
 
 namespace detail::rng {
 
-// The per-lane hash. Two 32-bit chains, A (xor-absorb, mixer a) and B (add-absorb, mixer b), each absorb
-// member, episode, index in that order; every mixer is a bijection with full avalanche (C. Wellons' hash
-// prospector: [16 21f0aaad 15 735a2d97 15] and lowbias32 [16 7feb352d 15 846ca68b 16]). The 64-bit state
-// makes whole-stream coincidences of two (member, episode) pairs a 2^-64 event. The output for sub-counter
-// `sub` is triple32(a ^ b ^ sub·0x9e3779b9) (triple32 = [17 ed5ad4bb 11 ac4c1b51 15 31848bab 14]).
+// The per-lane hash. Two 32-bit chains, A (xor-absorb, mixer a) and B (add-absorb, mixer b), each
+// absorb member, episode, index in that order; every mixer is a bijection with full avalanche (C.
+// Wellons' hash prospector: [16 21f0aaad 15 735a2d97 15] and lowbias32 [16 7feb352d 15 846ca68b
+// 16]). The 64-bit state makes whole-stream coincidences of two (member, episode) pairs a 2^-64
+// event. The output for sub-counter `sub` is triple32(a ^ b ^ sub·0x9e3779b9) (triple32 = [17
+// ed5ad4bb 11 ac4c1b51 15 31848bab 14]).
 template <class U>
 U mix_a(U x) {
   x = x ^ simd::shift_right<16>(x);
@@ -133,7 +138,8 @@ U squeeze(const state<U>& s, std::uint32_t sub) {
 template <class U>
 U mulhi32(const U& u, const U& v) {
   const U lo16(0xffffu);
-  const U u0 = u & lo16, u1 = simd::shift_right<16>(u), v0 = v & lo16, v1 = simd::shift_right<16>(v);
+  const U u0 = u & lo16, u1 = simd::shift_right<16>(u), v0 = v & lo16,
+          v1 = simd::shift_right<16>(v);
   const U w0 = u0 * v0;
   const U t = u1 * v0 + simd::shift_right<16>(w0);
   const U w1 = u0 * v1 + (t & lo16);
@@ -150,8 +156,8 @@ F unit24(const simd::uint_t<F>& bits) {
 
 /// 32 random bits for the counter (key, member, episode, index), sub-counter 0.
 template <simd::lane_type F>
-simd::uint_t<F> random_bits(const random_key& key, const simd::uint_t<F>& member, const simd::uint_t<F>& episode,
-                            const simd::uint_t<F>& index) {
+simd::uint_t<F> random_bits(const random_key& key, const simd::uint_t<F>& member,
+                            const simd::uint_t<F>& episode, const simd::uint_t<F>& index) {
   return detail::rng::squeeze(detail::rng::absorb(key, member, episode, index), 0);
 }
 
@@ -162,14 +168,16 @@ F uniform(const random_key& key, const simd::uint_t<F>& member, const simd::uint
   return detail::rng::unit24<F>(random_bits<F>(key, member, episode, index));
 }
 
-/// Standard normal by Box–Muller, z = sqrt(−2 ln u1)·cos(2π u2), with u1 = (k1 + 1)·2^-24 in (0, 1] and
-/// u2 = k2·2^-24 in [0, 1) from sub-counters 1 and 2 of the same counter — independent of uniform, bernoulli
-/// and randint at that counter. |z| <= sqrt(48 ln 2) ≈ 5.77 (the tail beyond has mass 8e-9).
+/// Standard normal by Box–Muller, z = sqrt(−2 ln u1)·cos(2π u2), with u1 = (k1 + 1)·2^-24 in (0, 1]
+/// and u2 = k2·2^-24 in [0, 1) from sub-counters 1 and 2 of the same counter — independent of
+/// uniform, bernoulli and randint at that counter. |z| <= sqrt(48 ln 2) ≈ 5.77 (the tail beyond has
+/// mass 8e-9).
 template <simd::lane_type F>
 F normal(const random_key& key, const simd::uint_t<F>& member, const simd::uint_t<F>& episode,
          const simd::uint_t<F>& index) {
   const auto st = detail::rng::absorb(key, member, episode, index);
-  const F u1 = (simd::to_float(simd::shift_right<8>(detail::rng::squeeze(st, 1))) + F(1.0f)) * F(0x1p-24f);
+  const F u1 =
+      (simd::to_float(simd::shift_right<8>(detail::rng::squeeze(st, 1))) + F(1.0f)) * F(0x1p-24f);
   const F u2 = detail::rng::unit24<F>(detail::rng::squeeze(st, 2));
   const F r = simd::sqrt(F(0.0f) - F(2.0f) * math::log(u1));  // 0 − … keeps r = +0 when u1 = 1
   F s, c;
@@ -177,17 +185,18 @@ F normal(const random_key& key, const simd::uint_t<F>& member, const simd::uint_
   return r * c;
 }
 
-/// uniform(...) < p: true with probability ⌈p·2^24⌉/2^24 for p in [0, 1]; never for p <= 0, always for p >= 1.
+/// uniform(...) < p: true with probability ⌈p·2^24⌉/2^24 for p in [0, 1]; never for p <= 0, always
+/// for p >= 1.
 template <simd::lane_type F>
-simd::mask_t<F> bernoulli(const random_key& key, const simd::uint_t<F>& member, const simd::uint_t<F>& episode,
-                          const simd::uint_t<F>& index, float p) {
+simd::mask_t<F> bernoulli(const random_key& key, const simd::uint_t<F>& member,
+                          const simd::uint_t<F>& episode, const simd::uint_t<F>& index, float p) {
   return uniform<F>(key, member, episode, index) < F(p);
 }
 
-/// An integer in [0, n) as a float, for 1 <= n <= 2^24: floor(bits·n / 2^32) on the 32 random_bits, computed
-/// exactly. Every value is reachable, n never occurs, and each value's probability is within n/2^32 (relative)
-/// of 1/n. It is a non-decreasing function of random_bits, hence not independent of uniform/bernoulli at the
-/// same counter.
+/// An integer in [0, n) as a float, for 1 <= n <= 2^24: floor(bits·n / 2^32) on the 32 random_bits,
+/// computed exactly. Every value is reachable, n never occurs, and each value's probability is
+/// within n/2^32 (relative) of 1/n. It is a non-decreasing function of random_bits, hence not
+/// independent of uniform/bernoulli at the same counter.
 template <simd::lane_type F>
 F randint(const random_key& key, const simd::uint_t<F>& member, const simd::uint_t<F>& episode,
           const simd::uint_t<F>& index, std::uint32_t n) {
@@ -197,8 +206,8 @@ F randint(const random_key& key, const simd::uint_t<F>& member, const simd::uint
 
 namespace detail::rng {
 
-/// Writes draw(index lanes) for indices first_index + i, i < out.size(): whole native batches, then scalars.
-/// Equal bit for bit to the scalar loop because every draw is lane-identical.
+/// Writes draw(index lanes) for indices first_index + i, i < out.size(): whole native batches, then
+/// scalars. Equal bit for bit to the scalar loop because every draw is lane-identical.
 template <class Draw>
 void fill(std::span<float> out, std::uint32_t first_index, Draw draw) {
   std::size_t i = 0;
@@ -219,18 +228,20 @@ void fill(std::span<float> out, std::uint32_t first_index, Draw draw) {
 
 }  // namespace detail::rng
 
-/// out[i] = normal<float>(key, member, episode, first_index + i) (indices wrap modulo 2^32), vectorised.
-inline void fill_normal(const random_key& key, std::uint32_t member, std::uint32_t episode, std::span<float> out,
-                        std::uint32_t first_index = 0) {
+/// out[i] = normal<float>(key, member, episode, first_index + i) (indices wrap modulo 2^32),
+/// vectorised.
+inline void fill_normal(const random_key& key, std::uint32_t member, std::uint32_t episode,
+                        std::span<float> out, std::uint32_t first_index = 0) {
   detail::rng::fill(out, first_index, [&]<class F>(F, const simd::uint_t<F>& index) {
     using U = simd::uint_t<F>;
     return normal<F>(key, U(member), U(episode), index);
   });
 }
 
-/// out[i] = uniform<float>(key, member, episode, first_index + i) (indices wrap modulo 2^32), vectorised.
-inline void fill_uniform(const random_key& key, std::uint32_t member, std::uint32_t episode, std::span<float> out,
-                         std::uint32_t first_index = 0) {
+/// out[i] = uniform<float>(key, member, episode, first_index + i) (indices wrap modulo 2^32),
+/// vectorised.
+inline void fill_uniform(const random_key& key, std::uint32_t member, std::uint32_t episode,
+                         std::span<float> out, std::uint32_t first_index = 0) {
   detail::rng::fill(out, first_index, [&]<class F>(F, const simd::uint_t<F>& index) {
     using U = simd::uint_t<F>;
     return uniform<F>(key, U(member), U(episode), index);

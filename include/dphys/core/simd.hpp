@@ -1,14 +1,12 @@
-// dphys/core/simd.hpp — the lane abstraction: a kernel written once on a lane type F runs as `float`
-// (the scalar reference), as `xsimd::batch<float, Arch>` (native SIMD) and as
-// `dphys::simd::emulated<float, N>` (any width, element-wise scalar operations; xsimd 8.1 has no emulated
-// architecture). Extension point: specialise `lane_traits` for a new lane type.
+// dphys/core/simd.hpp — the lane abstraction: a kernel written once on a lane type F runs as
+// `float` (the scalar reference), as `xsimd::batch<float, Arch>` (native SIMD) and as
+// `dphys::simd::emulated<float, N>` (any width, element-wise scalar operations; xsimd 8.1 has no
+// emulated architecture). Extension point: specialise `lane_traits` for a new lane type.
 //
-// Contract: every operation here is exactly rounded IEEE arithmetic or a bit manipulation, so lane i of a
-// batch computes bit for bit what the float instantiation computes (given -ffp-contract=off, which the
-// dphys::dphys target sets). Branches in kernels become `select`.
+// Contract: every operation here is exactly rounded IEEE arithmetic or a bit manipulation, so lane
+// i of a batch computes bit for bit what the float instantiation computes (given -ffp-contract=off,
+// which the dphys::dphys target sets). Branches in kernels become `select`.
 #pragma once
-
-#include <xsimd/xsimd.hpp>
 
 #include <array>
 #include <bit>
@@ -19,15 +17,22 @@
 #include <string_view>
 #include <type_traits>
 
+#include <xsimd/xsimd.hpp>
+
 namespace dphys::simd {
 
 // ---------------------------------------------------------------------------------------------------------
-// emulated<T, N>: N lanes held in an array; each operator applies the scalar operation to every element.
+// emulated<T, N>: N lanes held in an array; each operator applies the scalar operation to every
+// element.
 template <std::size_t N>
 struct emulated_mask {
   std::array<bool, N> v{};
-  friend emulated_mask operator&&(emulated_mask a, emulated_mask b) { return zip(a, b, [](bool x, bool y) { return x && y; }); }
-  friend emulated_mask operator||(emulated_mask a, emulated_mask b) { return zip(a, b, [](bool x, bool y) { return x || y; }); }
+  friend emulated_mask operator&&(emulated_mask a, emulated_mask b) {
+    return zip(a, b, [](bool x, bool y) { return x && y; });
+  }
+  friend emulated_mask operator||(emulated_mask a, emulated_mask b) {
+    return zip(a, b, [](bool x, bool y) { return x || y; });
+  }
   friend emulated_mask operator!(emulated_mask a) {
     for (auto& x : a.v) x = !x;
     return a;
@@ -70,26 +75,58 @@ struct emulated {
     return r;
   }
 
-  friend emulated operator+(const emulated& a, const emulated& b) { return zip(a, b, std::plus<>{}); }
-  friend emulated operator-(const emulated& a, const emulated& b) { return zip(a, b, std::minus<>{}); }
-  friend emulated operator*(const emulated& a, const emulated& b) { return zip(a, b, std::multiplies<>{}); }
-  friend emulated operator/(const emulated& a, const emulated& b) { return zip(a, b, std::divides<>{}); }
-  friend emulated operator-(const emulated& a) { return map(a, [](T x) { return T(-x); }); }
-  friend emulated operator^(const emulated& a, const emulated& b) { return zip(a, b, std::bit_xor<>{}); }
-  friend emulated operator&(const emulated& a, const emulated& b) { return zip(a, b, std::bit_and<>{}); }
-  friend emulated operator|(const emulated& a, const emulated& b) { return zip(a, b, std::bit_or<>{}); }
-  friend emulated operator<<(const emulated& a, int s) { return map(a, [s](T x) { return T(x << s); }); }
-  friend emulated operator>>(const emulated& a, int s) { return map(a, [s](T x) { return T(x >> s); }); }
+  friend emulated operator+(const emulated& a, const emulated& b) {
+    return zip(a, b, std::plus<>{});
+  }
+  friend emulated operator-(const emulated& a, const emulated& b) {
+    return zip(a, b, std::minus<>{});
+  }
+  friend emulated operator*(const emulated& a, const emulated& b) {
+    return zip(a, b, std::multiplies<>{});
+  }
+  friend emulated operator/(const emulated& a, const emulated& b) {
+    return zip(a, b, std::divides<>{});
+  }
+  friend emulated operator-(const emulated& a) {
+    return map(a, [](T x) { return T(-x); });
+  }
+  friend emulated operator^(const emulated& a, const emulated& b) {
+    return zip(a, b, std::bit_xor<>{});
+  }
+  friend emulated operator&(const emulated& a, const emulated& b) {
+    return zip(a, b, std::bit_and<>{});
+  }
+  friend emulated operator|(const emulated& a, const emulated& b) {
+    return zip(a, b, std::bit_or<>{});
+  }
+  friend emulated operator<<(const emulated& a, int s) {
+    return map(a, [s](T x) { return T(x << s); });
+  }
+  friend emulated operator>>(const emulated& a, int s) {
+    return map(a, [s](T x) { return T(x >> s); });
+  }
   emulated& operator+=(const emulated& b) { return *this = *this + b; }
   emulated& operator-=(const emulated& b) { return *this = *this - b; }
   emulated& operator*=(const emulated& b) { return *this = *this * b; }
   emulated& operator/=(const emulated& b) { return *this = *this / b; }
-  friend emulated_mask<N> operator<(const emulated& a, const emulated& b) { return cmp(a, b, std::less<>{}); }
-  friend emulated_mask<N> operator<=(const emulated& a, const emulated& b) { return cmp(a, b, std::less_equal<>{}); }
-  friend emulated_mask<N> operator>(const emulated& a, const emulated& b) { return cmp(a, b, std::greater<>{}); }
-  friend emulated_mask<N> operator>=(const emulated& a, const emulated& b) { return cmp(a, b, std::greater_equal<>{}); }
-  friend emulated_mask<N> operator==(const emulated& a, const emulated& b) { return cmp(a, b, std::equal_to<>{}); }
-  friend emulated_mask<N> operator!=(const emulated& a, const emulated& b) { return cmp(a, b, std::not_equal_to<>{}); }
+  friend emulated_mask<N> operator<(const emulated& a, const emulated& b) {
+    return cmp(a, b, std::less<>{});
+  }
+  friend emulated_mask<N> operator<=(const emulated& a, const emulated& b) {
+    return cmp(a, b, std::less_equal<>{});
+  }
+  friend emulated_mask<N> operator>(const emulated& a, const emulated& b) {
+    return cmp(a, b, std::greater<>{});
+  }
+  friend emulated_mask<N> operator>=(const emulated& a, const emulated& b) {
+    return cmp(a, b, std::greater_equal<>{});
+  }
+  friend emulated_mask<N> operator==(const emulated& a, const emulated& b) {
+    return cmp(a, b, std::equal_to<>{});
+  }
+  friend emulated_mask<N> operator!=(const emulated& a, const emulated& b) {
+    return cmp(a, b, std::not_equal_to<>{});
+  }
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -133,10 +170,14 @@ inline constexpr std::size_t lanes_v = lane_traits<F>::size;
 
 /// A lane type: float-valued lanes with a known width, mask and unsigned companion.
 template <class F>
-concept lane_type = requires { typename lane_traits<F>::mask_type; typename lane_traits<F>::uint_type; } &&
-                    std::same_as<typename lane_traits<F>::value_type, float>;
+concept lane_type = requires {
+  typename lane_traits<F>::mask_type;
+  typename lane_traits<F>::uint_type;
+}
+&&std::same_as<typename lane_traits<F>::value_type, float>;
 
-/// The widest float batch of the compile-time target (xsimd::default_arch), i.e. the native fast path.
+/// The widest float batch of the compile-time target (xsimd::default_arch), i.e. the native fast
+/// path.
 using native = xsimd::batch<float, xsimd::default_arch>;
 /// true when the build has a real SIMD architecture (not the scalar fallback).
 inline constexpr bool has_native_simd = xsimd::batch<float, xsimd::default_arch>::size > 1;
@@ -156,7 +197,9 @@ inline bool all(bool m) { return m; }
 inline float as_float(std::uint32_t u) { return std::bit_cast<float>(u); }
 inline std::uint32_t as_uint(float f) { return std::bit_cast<std::uint32_t>(f); }
 /// float -> uint32, truncating; defined for 0 <= f < 2^31.
-inline std::uint32_t to_uint(float f) { return static_cast<std::uint32_t>(static_cast<std::int32_t>(f)); }
+inline std::uint32_t to_uint(float f) {
+  return static_cast<std::uint32_t>(static_cast<std::int32_t>(f));
+}
 /// uint32 -> float; exact for u < 2^24, correctly rounded below 2^31.
 inline float to_float(std::uint32_t u) { return static_cast<float>(static_cast<std::int32_t>(u)); }
 inline float load(const float* p, std::type_identity<float>) { return *p; }
@@ -177,28 +220,49 @@ fbatch<A> select(const xsimd::batch_bool<float, A>& m, const fbatch<A>& a, const
 template <class A>
 ubatch<A> select(const xsimd::batch_bool<float, A>& m, const ubatch<A>& a, const ubatch<A>& b) {
   // a blend moves bits without arithmetic, so selecting on the float view is exact
-  return xsimd::bitwise_cast<ubatch<A>>(xsimd::select(m, xsimd::bitwise_cast<fbatch<A>>(a), xsimd::bitwise_cast<fbatch<A>>(b)));
+  return xsimd::bitwise_cast<ubatch<A>>(
+      xsimd::select(m, xsimd::bitwise_cast<fbatch<A>>(a), xsimd::bitwise_cast<fbatch<A>>(b)));
 }
 template <class A>
-fbatch<A> min(const fbatch<A>& a, const fbatch<A>& b) { return xsimd::select(a < b, a, b); }
+fbatch<A> min(const fbatch<A>& a, const fbatch<A>& b) {
+  return xsimd::select(a < b, a, b);
+}
 template <class A>
-fbatch<A> max(const fbatch<A>& a, const fbatch<A>& b) { return xsimd::select(a > b, a, b); }
+fbatch<A> max(const fbatch<A>& a, const fbatch<A>& b) {
+  return xsimd::select(a > b, a, b);
+}
 template <class A>
-fbatch<A> abs(const fbatch<A>& a) { return xsimd::abs(a); }
+fbatch<A> abs(const fbatch<A>& a) {
+  return xsimd::abs(a);
+}
 template <class A>
-fbatch<A> floor(const fbatch<A>& a) { return xsimd::floor(a); }
+fbatch<A> floor(const fbatch<A>& a) {
+  return xsimd::floor(a);
+}
 template <class A>
-fbatch<A> nearbyint(const fbatch<A>& a) { return xsimd::nearbyint(a); }
+fbatch<A> nearbyint(const fbatch<A>& a) {
+  return xsimd::nearbyint(a);
+}
 template <class A>
-fbatch<A> sqrt(const fbatch<A>& a) { return xsimd::sqrt(a); }
+fbatch<A> sqrt(const fbatch<A>& a) {
+  return xsimd::sqrt(a);
+}
 template <class A>
-bool any(const xsimd::batch_bool<float, A>& m) { return xsimd::any(m); }
+bool any(const xsimd::batch_bool<float, A>& m) {
+  return xsimd::any(m);
+}
 template <class A>
-bool all(const xsimd::batch_bool<float, A>& m) { return xsimd::all(m); }
+bool all(const xsimd::batch_bool<float, A>& m) {
+  return xsimd::all(m);
+}
 template <class A>
-fbatch<A> as_float(const ubatch<A>& u) { return xsimd::bitwise_cast<fbatch<A>>(u); }
+fbatch<A> as_float(const ubatch<A>& u) {
+  return xsimd::bitwise_cast<fbatch<A>>(u);
+}
 template <class A>
-ubatch<A> as_uint(const fbatch<A>& f) { return xsimd::bitwise_cast<ubatch<A>>(f); }
+ubatch<A> as_uint(const fbatch<A>& f) {
+  return xsimd::bitwise_cast<ubatch<A>>(f);
+}
 template <class A>
 ubatch<A> to_uint(const fbatch<A>& f) {
   return xsimd::bitwise_cast<ubatch<A>>(xsimd::batch_cast<std::int32_t>(f));
@@ -208,9 +272,13 @@ fbatch<A> to_float(const ubatch<A>& u) {
   return xsimd::batch_cast<float>(xsimd::bitwise_cast<xsimd::batch<std::int32_t, A>>(u));
 }
 template <class A>
-fbatch<A> load(const float* p, std::type_identity<fbatch<A>>) { return fbatch<A>::load_unaligned(p); }
+fbatch<A> load(const float* p, std::type_identity<fbatch<A>>) {
+  return fbatch<A>::load_unaligned(p);
+}
 template <class A>
-void store(float* p, const fbatch<A>& v) { v.store_unaligned(p); }
+void store(float* p, const fbatch<A>& v) {
+  v.store_unaligned(p);
+}
 template <class A>
 float lane(const fbatch<A>& v, std::size_t i) {
   alignas(64) std::array<float, fbatch<A>::size> tmp;
@@ -232,17 +300,29 @@ emulated<T, N> select(const emulated_mask<N>& m, const emulated<T, N>& a, const 
   return r;
 }
 template <std::size_t N>
-femu<N> min(const femu<N>& a, const femu<N>& b) { return femu<N>::zip(a, b, [](float x, float y) { return simd::min(x, y); }); }
+femu<N> min(const femu<N>& a, const femu<N>& b) {
+  return femu<N>::zip(a, b, [](float x, float y) { return simd::min(x, y); });
+}
 template <std::size_t N>
-femu<N> max(const femu<N>& a, const femu<N>& b) { return femu<N>::zip(a, b, [](float x, float y) { return simd::max(x, y); }); }
+femu<N> max(const femu<N>& a, const femu<N>& b) {
+  return femu<N>::zip(a, b, [](float x, float y) { return simd::max(x, y); });
+}
 template <std::size_t N>
-femu<N> abs(const femu<N>& a) { return femu<N>::map(a, [](float x) { return simd::abs(x); }); }
+femu<N> abs(const femu<N>& a) {
+  return femu<N>::map(a, [](float x) { return simd::abs(x); });
+}
 template <std::size_t N>
-femu<N> floor(const femu<N>& a) { return femu<N>::map(a, [](float x) { return simd::floor(x); }); }
+femu<N> floor(const femu<N>& a) {
+  return femu<N>::map(a, [](float x) { return simd::floor(x); });
+}
 template <std::size_t N>
-femu<N> nearbyint(const femu<N>& a) { return femu<N>::map(a, [](float x) { return simd::nearbyint(x); }); }
+femu<N> nearbyint(const femu<N>& a) {
+  return femu<N>::map(a, [](float x) { return simd::nearbyint(x); });
+}
 template <std::size_t N>
-femu<N> sqrt(const femu<N>& a) { return femu<N>::map(a, [](float x) { return simd::sqrt(x); }); }
+femu<N> sqrt(const femu<N>& a) {
+  return femu<N>::map(a, [](float x) { return simd::sqrt(x); });
+}
 template <std::size_t N>
 bool any(const emulated_mask<N>& m) {
   for (bool b : m.v)
@@ -290,43 +370,68 @@ void store(float* p, const femu<N>& v) {
   for (std::size_t i = 0; i < N; ++i) p[i] = v.v[i];
 }
 template <std::size_t N>
-float lane(const femu<N>& v, std::size_t i) { return v.v[i]; }
+float lane(const femu<N>& v, std::size_t i) {
+  return v.v[i];
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Logical shifts of unsigned lanes by a constant K in [0, 31] (uint_t<F> for every lane type F).
 template <int K>
-std::uint32_t shift_left(std::uint32_t u) { return u << K; }
+std::uint32_t shift_left(std::uint32_t u) {
+  return u << K;
+}
 template <int K>
-std::uint32_t shift_right(std::uint32_t u) { return u >> K; }
+std::uint32_t shift_right(std::uint32_t u) {
+  return u >> K;
+}
 template <int K, class A>
-ubatch<A> shift_left(const ubatch<A>& u) { return u << K; }
+ubatch<A> shift_left(const ubatch<A>& u) {
+  return u << K;
+}
 template <int K, class A>
-ubatch<A> shift_right(const ubatch<A>& u) { return u >> K; }
+ubatch<A> shift_right(const ubatch<A>& u) {
+  return u >> K;
+}
 template <int K, std::size_t N>
-uemu<N> shift_left(const uemu<N>& u) { return u << K; }
+uemu<N> shift_left(const uemu<N>& u) {
+  return u << K;
+}
 template <int K, std::size_t N>
-uemu<N> shift_right(const uemu<N>& u) { return u >> K; }
+uemu<N> shift_right(const uemu<N>& u) {
+  return u >> K;
+}
 
 #if XSIMD_WITH_AVX512F
 // AVX-512: GCC 12's avx512fintrin.h implements the unmasked _mm512_srli_epi32, _mm512_slli_epi32,
-// _mm512_cvtepi32_ps, _mm512_cvttps_epi32 and _mm512_sqrt_ps (which xsimd 8.1 uses for uint32 `>>`/`<<`,
-// batch_cast int32<->float and sqrt) with an _mm512_undefined_* pass-through operand, which draws a false
-// -Wuninitialized/-Wmaybe-uninitialized once inlined. The zero-masking forms with a full mask are the same
-// instructions with the same results and no undefined operand; these more constrained overloads use them.
+// _mm512_cvtepi32_ps, _mm512_cvttps_epi32 and _mm512_sqrt_ps (which xsimd 8.1 uses for uint32
+// `>>`/`<<`, batch_cast int32<->float and sqrt) with an _mm512_undefined_* pass-through operand,
+// which draws a false -Wuninitialized/-Wmaybe-uninitialized once inlined. The zero-masking forms
+// with a full mask are the same instructions with the same results and no undefined operand; these
+// more constrained overloads use them.
 template <class A>
 concept avx512_arch = std::derived_from<A, xsimd::avx512f>;
 inline constexpr __mmask16 avx512_all_lanes = 0xffff;
 
 template <int K, avx512_arch A>
-ubatch<A> shift_left(const ubatch<A>& u) { return _mm512_maskz_slli_epi32(avx512_all_lanes, u, K); }
+ubatch<A> shift_left(const ubatch<A>& u) {
+  return _mm512_maskz_slli_epi32(avx512_all_lanes, u, K);
+}
 template <int K, avx512_arch A>
-ubatch<A> shift_right(const ubatch<A>& u) { return _mm512_maskz_srli_epi32(avx512_all_lanes, u, K); }
+ubatch<A> shift_right(const ubatch<A>& u) {
+  return _mm512_maskz_srli_epi32(avx512_all_lanes, u, K);
+}
 template <avx512_arch A>
-fbatch<A> sqrt(const fbatch<A>& a) { return _mm512_maskz_sqrt_ps(avx512_all_lanes, a); }
+fbatch<A> sqrt(const fbatch<A>& a) {
+  return _mm512_maskz_sqrt_ps(avx512_all_lanes, a);
+}
 template <avx512_arch A>
-ubatch<A> to_uint(const fbatch<A>& f) { return _mm512_maskz_cvttps_epi32(avx512_all_lanes, f); }
+ubatch<A> to_uint(const fbatch<A>& f) {
+  return _mm512_maskz_cvttps_epi32(avx512_all_lanes, f);
+}
 template <avx512_arch A>
-fbatch<A> to_float(const ubatch<A>& u) { return _mm512_maskz_cvtepi32_ps(avx512_all_lanes, u); }
+fbatch<A> to_float(const ubatch<A>& u) {
+  return _mm512_maskz_cvtepi32_ps(avx512_all_lanes, u);
+}
 #endif
 
 // ---------------------------------------------------------------------------------------------------------
@@ -334,24 +439,34 @@ fbatch<A> to_float(const ubatch<A>& u) { return _mm512_maskz_cvtepi32_ps(avx512_
 
 /// Loads lanes_v<F> consecutive floats.
 template <lane_type F>
-F load(const float* p) { return load(p, std::type_identity<F>{}); }
+F load(const float* p) {
+  return load(p, std::type_identity<F>{});
+}
 
-/// IEEE negation: flips the sign bit, of ±0 and NaN too. Prefer it to unary minus on xsimd batches when the
-/// sign of a zero or NaN matters: xsimd 8.1 computes −x on AVX-512 batches as 0 − x, so −(+0) = +0 there
-/// while the scalar −(+0) = −0.
+/// IEEE negation: flips the sign bit, of ±0 and NaN too. Prefer it to unary minus on xsimd batches
+/// when the sign of a zero or NaN matters: xsimd 8.1 computes −x on AVX-512 batches as 0 − x, so
+/// −(+0) = +0 there while the scalar −(+0) = −0.
 template <lane_type F>
-F neg(const F& x) { return as_float(as_uint(x) ^ uint_t<F>(0x80000000u)); }
+F neg(const F& x) {
+  return as_float(as_uint(x) ^ uint_t<F>(0x80000000u));
+}
 
 /// 1.0f in lanes where m holds, 0.0f elsewhere.
 template <lane_type F>
-F to_unit(const mask_t<F>& m) { return select(m, F(1.0f), F(0.0f)); }
+F to_unit(const mask_t<F>& m) {
+  return select(m, F(1.0f), F(0.0f));
+}
 
 /// Clamps x to [lo, hi] (lo <= hi).
 template <lane_type F>
-F clamp(const F& x, const F& lo, const F& hi) { return min(max(x, lo), hi); }
+F clamp(const F& x, const F& lo, const F& hi) {
+  return min(max(x, lo), hi);
+}
 
 /// The lane count and a printable name of F, for manifests and benchmark records.
 template <lane_type F>
-constexpr std::string_view arch_name() { return lane_traits<F>::name(); }
+constexpr std::string_view arch_name() {
+  return lane_traits<F>::name();
+}
 
 }  // namespace dphys::simd

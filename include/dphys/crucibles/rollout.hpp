@@ -1,22 +1,14 @@
-// dphys/crucibles/rollout.hpp — the episodic rollout crucible of koki2 (spec K6): every (member, episode)
-// pair is one lane; lanes run the step order agent → env → drive/event signals → plasticity → statistics
-// in lock-step, dead lanes are masked, and each lane ends with koki2's lifetime summary.
+// dphys/crucibles/rollout.hpp — the episodic rollout crucible of koki2 (spec K6): every (member,
+// episode) pair is one lane; lanes run the step order agent → env → drive/event signals →
+// plasticity → statistics in lock-step, dead lanes are masked, and each lane ends with koki2's
+// lifetime summary.
 //
 // Config: rollout_config, fitness_config. Controllers: the SNN (+ eligibility trace) or a baseline.
-// Determinism: a lane's result is a pure function of (seed, generation, member word, episode word, genome),
+// Determinism: a lane's result is a pure function of (seed, generation, member word, episode word,
+// genome),
 //   independent of lane type F, block size and thread count (tests check all three).
 // Failure modes: non-finite fitness is counted in evaluation::non_finite, never thrown.
 #pragma once
-
-#include <dphys/agents/baselines.hpp>
-#include <dphys/agents/snn.hpp>
-#include <dphys/core/config.hpp>
-#include <dphys/core/parallel.hpp>
-#include <dphys/core/simd.hpp>
-#include <dphys/envs/chemotaxis.hpp>
-#include <dphys/plasticity/eligibility_trace.hpp>
-
-#include <boost/hana/adapt_struct.hpp>
 
 #include <algorithm>
 #include <array>
@@ -26,6 +18,16 @@
 #include <stdexcept>
 #include <type_traits>
 #include <vector>
+
+#include <boost/hana/adapt_struct.hpp>
+
+#include <dphys/agents/baselines.hpp>
+#include <dphys/agents/snn.hpp>
+#include <dphys/core/config.hpp>
+#include <dphys/core/parallel.hpp>
+#include <dphys/core/simd.hpp>
+#include <dphys/envs/chemotaxis.hpp>
+#include <dphys/plasticity/eligibility_trace.hpp>
 
 namespace dphys::crucibles {
 
@@ -51,25 +53,27 @@ struct fitness_config {
 };
 
 struct rollout_config {
-  int episodes = 4;                 ///< episodes per member; fitness is their mean
-  int steps = -1;                   ///< horizon; < 0: the environment's max_steps
+  int episodes = 4;  ///< episodes per member; fitness is their mean
+  int steps = -1;    ///< horizon; < 0: the environment's max_steps
   envs::random_numbers random_numbers = envs::random_numbers::per_member;
-  int threads = 1;                  ///< <= 0: all hardware threads
-  int block_lanes = 64;             ///< lanes per parallel task (rounded up to the SIMD width)
+  /// Rollout threads (<= 0: all hardware threads). Not a config key: results never depend on it, so
+  /// the experiment sets it from its own top-level `threads` option.
+  int threads = 1;
+  int block_lanes = 64;  ///< lanes per parallel task (rounded up to the SIMD width)
 
   void check(config_checker<rollout_config>& c) const {
     c(&rollout_config::episodes).at_least(1).at_most(1 << 20);
     c(&rollout_config::steps).at_least(-1);
-    c(&rollout_config::threads).at_least(0).at_most(1024);
     c(&rollout_config::block_lanes).at_least(1).at_most(1 << 16);
   }
 };
 
 /// koki2's lifetime summary of one episode.
 struct lifetime_summary {
-  float fitness = 0, t_alive = 0, energy_gained_total = 0, bad_arrivals_total = 0, integrity_lost_total = 0,
-        integrity_min = 1, success = 0, action_entropy = 0, action_mode_frac = 0, mean_abs_dw_mean = 0,
-        mean_abs_modulator_mean = 0, mean_abs_dw_on_event = 0, event_step_frac = 0;
+  float fitness = 0, t_alive = 0, energy_gained_total = 0, bad_arrivals_total = 0,
+        integrity_lost_total = 0, integrity_min = 1, success = 0, action_entropy = 0,
+        action_mode_frac = 0, mean_abs_dw_mean = 0, mean_abs_modulator_mean = 0,
+        mean_abs_dw_on_event = 0, event_step_frac = 0;
 };
 
 /// Result of evaluating a population: fitness per member (episode mean) and every episode's summary
@@ -78,7 +82,7 @@ struct evaluation {
   std::vector<float> fitness;
   std::vector<lifetime_summary> episodes;
   std::size_t episodes_per_member = 0;
-  std::size_t non_finite = 0;  ///< members whose fitness is NaN or infinite
+  std::size_t non_finite = 0;     ///< members whose fitness is NaN or infinite
   std::uint64_t agent_steps = 0;  ///< alive agent-steps executed
 };
 
@@ -86,22 +90,25 @@ struct evaluation {
 struct rollout_keys {
   std::uint64_t seed = 0;
   std::uint32_t generation = 0;
-  std::uint32_t member_offset = 0;   ///< global id of member 0 (islands, batches)
-  std::uint32_t episode_offset = 0;  ///< first episode word (e.g. MVT episodes use a disjoint range)
+  std::uint32_t member_offset = 0;  ///< global id of member 0 (islands, batches)
+  std::uint32_t episode_offset =
+      0;  ///< first episode word (e.g. MVT episodes use a disjoint range)
 };
 
 namespace detail {
 
 template <simd::lane_type F>
 struct lane_accumulators {
-  F t_alive = F(0.0f), energy = F(0.0f), bad = F(0.0f), lost = F(0.0f), imin = F(1.0f), success = F(0.0f);
+  F t_alive = F(0.0f), energy = F(0.0f), bad = F(0.0f), lost = F(0.0f), imin = F(1.0f),
+    success = F(0.0f);
   std::array<F, 5> counts{F(0.0f), F(0.0f), F(0.0f), F(0.0f), F(0.0f)};
   F dw = F(0.0f), mod = F(0.0f), dw_event = F(0.0f), events = F(0.0f);
 };
 
-inline lifetime_summary finish(const fitness_config& fc, float t_alive, float energy, float bad, float lost,
-                               float imin, float success, const std::array<float, 5>& counts, float dw,
-                               float mod, float dw_event, float events) {
+inline lifetime_summary finish(const fitness_config& fc, float t_alive, float energy, float bad,
+                               float lost, float imin, float success,
+                               const std::array<float, 5>& counts, float dw, float mod,
+                               float dw_event, float events) {
   lifetime_summary s;
   s.t_alive = t_alive;
   s.energy_gained_total = energy;
@@ -140,8 +147,9 @@ struct snn_controller {
 
 class chemotaxis_rollout {
  public:
-  chemotaxis_rollout(envs::chemotaxis_config env, agents::snn net, plasticity::eligibility_trace_config plast,
-                     fitness_config fit, rollout_config cfg)
+  chemotaxis_rollout(envs::chemotaxis_config env, agents::snn net,
+                     plasticity::eligibility_trace_config plast, fitness_config fit,
+                     rollout_config cfg)
       : env_(env), net_(std::move(net)), rule_(plast), fit_(fit), cfg_(cfg) {}
 
   [[nodiscard]] const envs::chemotaxis& env() const { return env_; }
@@ -153,7 +161,8 @@ class chemotaxis_rollout {
   [[nodiscard]] std::size_t horizon() const {
     return static_cast<std::size_t>(cfg_.steps >= 0 ? cfg_.steps : env_.config().max_steps);
   }
-  /// A copy with other rollout settings (episodes, horizon, threads...), same env, network and rule.
+  /// A copy with other rollout settings (episodes, horizon, threads...), same env, network and
+  /// rule.
   [[nodiscard]] chemotaxis_rollout with(rollout_config cfg) const {
     auto r = *this;
     r.cfg_ = cfg;
@@ -171,33 +180,40 @@ class chemotaxis_rollout {
     const std::size_t d = genome_size();
     if (d == 0 || population.size() % d != 0)
       throw std::invalid_argument("chemotaxis_rollout::evaluate: population size " +
-                                  std::to_string(population.size()) + " is not a multiple of the genome size " +
-                                  std::to_string(d));
+                                  std::to_string(population.size()) +
+                                  " is not a multiple of the genome size " + std::to_string(d));
     const std::size_t members = population.size() / d;
-    return run<F>(members, keys, [&](std::size_t m) { return population.data() + m * d; },
-                  snn_controller{&net_, &rule_});
+    return run<F>(
+        members, keys, [&](std::size_t m) { return population.data() + m * d; },
+        snn_controller{&net_, &rule_});
   }
 
   /// Runs a baseline policy for `members` × episodes lanes (members = independent repetitions).
   template <simd::lane_type F = simd::native>
-  evaluation evaluate_baseline(agents::baseline kind, std::size_t members, const rollout_keys& keys) const {
+  evaluation evaluate_baseline(agents::baseline kind, std::size_t members,
+                               const rollout_keys& keys) const {
     auto none = [](std::size_t) -> const float* { return nullptr; };
     switch (kind) {
-      case agents::baseline::greedy: return run<F>(members, keys, none, agents::greedy{});
-      case agents::baseline::random: return run<F>(members, keys, none, agents::random_walk{});
-      case agents::baseline::stay: break;
+      case agents::baseline::greedy:
+        return run<F>(members, keys, none, agents::greedy{});
+      case agents::baseline::random:
+        return run<F>(members, keys, none, agents::random_walk{});
+      case agents::baseline::stay:
+        break;
     }
     return run<F>(members, keys, none, agents::stay{});
   }
 
  private:
   template <simd::lane_type F, class RowOf, class Controller>
-  evaluation run(std::size_t members, const rollout_keys& keys, RowOf row_of, const Controller& ctl) const {
+  evaluation run(std::size_t members, const rollout_keys& keys, RowOf row_of,
+                 const Controller& ctl) const {
     constexpr std::size_t L = simd::lanes_v<F>;
     const std::size_t E = static_cast<std::size_t>(cfg_.episodes);
     const std::size_t lanes = members * E;
     const std::size_t blocks = (lanes + L - 1) / L;
-    const std::size_t per_task = std::max<std::size_t>(1, (static_cast<std::size_t>(cfg_.block_lanes) + L - 1) / L);
+    const std::size_t per_task =
+        std::max<std::size_t>(1, (static_cast<std::size_t>(cfg_.block_lanes) + L - 1) / L);
     const std::size_t tasks = (blocks + per_task - 1) / per_task;
 
     evaluation ev;
@@ -221,11 +237,12 @@ class chemotaxis_rollout {
     return ev;
   }
 
-  // One block of L lanes starting at lane `first`; lanes past `lanes` are padding (copies of the last lane)
-  // whose results are dropped. Returns the alive agent-steps of the real lanes.
+  // One block of L lanes starting at lane `first`; lanes past `lanes` are padding (copies of the
+  // last lane) whose results are dropped. Returns the alive agent-steps of the real lanes.
   template <simd::lane_type F, class RowOf, class Controller>
-  std::uint64_t run_block(std::size_t first, std::size_t lanes, const rollout_keys& keys, RowOf& row_of,
-                          const Controller& ctl, std::vector<lifetime_summary>& out) const {
+  std::uint64_t run_block(std::size_t first, std::size_t lanes, const rollout_keys& keys,
+                          RowOf& row_of, const Controller& ctl,
+                          std::vector<lifetime_summary>& out) const {
     using uint = simd::uint_t<F>;
     constexpr std::size_t L = simd::lanes_v<F>;
     const std::size_t E = static_cast<std::size_t>(cfg_.episodes);
@@ -269,8 +286,8 @@ class chemotaxis_rollout {
       if constexpr (is_snn) {
         action = ctl.net->act(net_state, params, obs.data());
       } else {
-        const agents::act_context<F> ac{keys.seed, keys.generation, static_cast<std::uint32_t>(t), member_word,
-                                        episode_word};
+        const agents::act_context<F> ac{keys.seed, keys.generation, static_cast<std::uint32_t>(t),
+                                        member_word, episode_word};
         action = ctl.act(cs, obs.data(), ac);
       }
       const auto tr = env_.step(es, action, ek, obs.data());
@@ -278,8 +295,10 @@ class chemotaxis_rollout {
       plasticity::plasticity_step<F> ps;
       if constexpr (is_snn) {
         if (ctl.rule->enabled()) {
-          const plasticity::modulator_signals<F> sig{drive_prev, drive_now, tr.energy_gained, tr.integrity_lost};
-          ps = ctl.rule->update(net_state, ctl.net->edges(), params, ctl.net->layout().mod_w(), sig);
+          const plasticity::modulator_signals<F> sig{drive_prev, drive_now, tr.energy_gained,
+                                                     tr.integrity_lost};
+          ps =
+              ctl.rule->update(net_state, ctl.net->edges(), params, ctl.net->layout().mod_w(), sig);
         }
       }
       drive_prev = drive_now;
@@ -291,7 +310,8 @@ class chemotaxis_rollout {
       acc.imin = simd::select(alive, simd::min(acc.imin, es.integrity), acc.imin);
       acc.success = simd::max(acc.success, simd::to_unit<F>(alive && tr.reached));
       for (std::size_t a = 0; a < 5; ++a)
-        acc.counts[a] = acc.counts[a] + simd::to_unit<F>(alive && (action == F(static_cast<float>(a))));
+        acc.counts[a] =
+            acc.counts[a] + simd::to_unit<F>(alive && (action == F(static_cast<float>(a))));
       acc.dw = acc.dw + simd::select(alive, ps.mean_abs_dw, zero);
       acc.mod = acc.mod + simd::select(alive, ps.abs_modulator, zero);
       const auto event = alive && ((tr.energy_gained > zero) || (tr.integrity_lost > zero));
@@ -303,11 +323,11 @@ class chemotaxis_rollout {
     std::uint64_t steps = 0;
     for (std::size_t l = 0; l < L && first + l < lanes; ++l) {
       auto g = [l](const F& v) { return simd::lane(v, l); };
-      const std::array<float, 5> counts{g(acc.counts[0]), g(acc.counts[1]), g(acc.counts[2]), g(acc.counts[3]),
-                                        g(acc.counts[4])};
-      out[first + l] = detail::finish(fit_, g(acc.t_alive), g(acc.energy), g(acc.bad), g(acc.lost), g(acc.imin),
-                                      g(acc.success), counts, g(acc.dw), g(acc.mod), g(acc.dw_event),
-                                      g(acc.events));
+      const std::array<float, 5> counts{g(acc.counts[0]), g(acc.counts[1]), g(acc.counts[2]),
+                                        g(acc.counts[3]), g(acc.counts[4])};
+      out[first + l] = detail::finish(fit_, g(acc.t_alive), g(acc.energy), g(acc.bad), g(acc.lost),
+                                      g(acc.imin), g(acc.success), counts, g(acc.dw), g(acc.mod),
+                                      g(acc.dw_event), g(acc.events));
       steps += static_cast<std::uint64_t>(g(acc.t_alive));
     }
     return steps;
@@ -341,6 +361,7 @@ class chemotaxis_rollout {
 
 }  // namespace dphys::crucibles
 
-BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::fitness_config, alpha, beta, success_bonus, setpoint_energy,
-                        setpoint_integrity, drive_w_energy, drive_w_integrity);
-BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::rollout_config, episodes, steps, random_numbers, threads, block_lanes);
+BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::fitness_config, alpha, beta, success_bonus,
+                        setpoint_energy, setpoint_integrity, drive_w_energy, drive_w_integrity);
+BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::rollout_config, episodes, steps, random_numbers,
+                        block_lanes);

@@ -1,20 +1,21 @@
-// dphys/crucibles/viability.hpp — koki2's minimal viability test (MVT, spec K8) as a wrapper around any
-// crucible whose evaluation carries lifetime summaries: each member also runs `episodes` short episodes;
-// it passes if ANY of them lives long enough, acts diversely enough, gains enough energy and has a finite
-// fitness. Failing members get `fail_fitness` before ranking; the pass rate is reported.
+// dphys/crucibles/viability.hpp — koki2's minimal viability test (MVT, spec K8) as a wrapper around
+// any crucible whose evaluation carries lifetime summaries: each member also runs `episodes` short
+// episodes; it passes if ANY of them lives long enough, acts diversely enough, gains enough energy
+// and has a finite fitness. Failing members get `fail_fitness` before ranking; the pass rate is
+// reported.
 //
 // Determinism: MVT episodes use episode words from 0x40000000 on, disjoint from the main episodes.
 #pragma once
-
-#include <dphys/core/config.hpp>
-#include <dphys/crucibles/rollout.hpp>
-
-#include <boost/hana/adapt_struct.hpp>
 
 #include <cmath>
 #include <optional>
 #include <span>
 #include <vector>
+
+#include <boost/hana/adapt_struct.hpp>
+
+#include <dphys/core/config.hpp>
+#include <dphys/crucibles/rollout.hpp>
 
 namespace dphys::crucibles {
 
@@ -39,8 +40,8 @@ struct viability_config {
 
 /// The evaluation of a filtered crucible: the inner evaluation plus the MVT outcome per member.
 struct filtered_evaluation : evaluation {
-  std::vector<unsigned char> passed;          ///< empty when the filter is disabled
-  std::optional<double> pass_rate;            ///< nullopt when disabled (koki2 logs null)
+  std::vector<unsigned char> passed;  ///< empty when the filter is disabled
+  std::optional<double> pass_rate;    ///< nullopt when disabled (koki2 logs null)
 };
 
 /// Wraps a crucible exposing `with(rollout_config)`, `config()` and `evaluate(pop, keys)`.
@@ -96,5 +97,5 @@ class viability_filter {
 
 }  // namespace dphys::crucibles
 
-BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::viability_config, enabled, episodes, steps, min_alive_steps,
-                        min_action_entropy, min_energy_gained, fail_fitness);
+BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::viability_config, enabled, episodes, steps,
+                        min_alive_steps, min_action_entropy, min_energy_gained, fail_fitness);

@@ -1,29 +1,33 @@
-// dphys/envs/chemotaxis.hpp — koki2's chemotaxis "environment ladder" (L0.0–L1.1 and nursing schedules) as
-// a lane-vectorised environment: one lane per (member, episode), integer positions held exactly in float.
+// dphys/envs/chemotaxis.hpp — koki2's chemotaxis "environment ladder" (L0.0–L1.1 and nursing
+// schedules) as a lane-vectorised environment: one lane per (member, episode), integer positions
+// held exactly in float.
 //
 // Config: chemotaxis_config (koki2 CLI names and defaults, spec K1–K2).
-// Determinism: every random draw is dphys::uniform/normal/... keyed by (seed, stream, generation, step,
-//   member word, episode word, index), so a lane's trajectory never depends on its block, width or thread.
-// SIMD: reset/step/observe are templates on the lane type F; branches are selects, except on lane-uniform
+// Determinism: every random draw is dphys::uniform/normal/... keyed by (seed, stream, generation,
+// step,
+//   member word, episode word, index), so a lane's trajectory never depends on its block, width or
+//   thread.
+// SIMD: reset/step/observe are templates on the lane type F; branches are selects, except on
+// lane-uniform
 //   values (config flags, the step index).
 // Failure modes: none at run time; chemotaxis_config::check rejects inconsistent settings.
 #pragma once
-
-#include <dphys/core/config.hpp>
-#include <dphys/core/random.hpp>
-#include <dphys/core/simd.hpp>
-
-#include <boost/hana/adapt_struct.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 #include <vector>
 
+#include <boost/hana/adapt_struct.hpp>
+
+#include <dphys/core/config.hpp>
+#include <dphys/core/random.hpp>
+#include <dphys/core/simd.hpp>
+
 namespace dphys::envs {
 
-/// A developmental ("nursing") schedule: value(φ) = min + smoothstep(ramp(φ)) · (max − min); constantly max
-/// when end <= start.
+/// A developmental ("nursing") schedule: value(φ) = min + smoothstep(ramp(φ)) · (max − min);
+/// constantly max when end <= start.
 struct nursing_schedule {
   float min = 1.0f;
   float max = 1.0f;
@@ -66,9 +70,12 @@ struct chemotaxis_config {
   nursing_schedule grad_bins{0.0f, 0.0f, 0.0f, 0.0f};
 
   [[nodiscard]] float decay() const {
-    return energy_decay >= 0.0f ? energy_decay : energy_init / static_cast<float>(std::max(max_steps, 1));
+    return energy_decay >= 0.0f ? energy_decay
+                                : energy_init / static_cast<float>(std::max(max_steps, 1));
   }
-  [[nodiscard]] int bad_delay() const { return bad_respawn_delay >= 0 ? bad_respawn_delay : respawn_delay; }
+  [[nodiscard]] int bad_delay() const {
+    return bad_respawn_delay >= 0 ? bad_respawn_delay : respawn_delay;
+  }
 
   void check(config_checker<chemotaxis_config>& c) const {
     c(&chemotaxis_config::width).at_least(1).at_most(1 << 12);
@@ -91,7 +98,7 @@ struct chemotaxis_config {
 /// Which counter words key the environment's random streams (spec K7).
 enum class random_numbers {
   per_member,  ///< koki2 mode: environment draws keyed by (member, episode)
-  common       ///< common random numbers: keyed by episode only, identical for every member and policy
+  common  ///< common random numbers: keyed by episode only, identical for every member and policy
 };
 constexpr auto enum_names(random_numbers) {
   return std::array{std::pair{random_numbers::per_member, std::string_view{"per_member"}},
@@ -136,7 +143,8 @@ class chemotaxis {
   explicit chemotaxis(const chemotaxis_config& cfg) : cfg_(cfg) {}
   [[nodiscard]] const chemotaxis_config& config() const { return cfg_; }
 
-  /// Developmental phase of the observation made after step t (0-based); the initial observation uses 0.
+  /// Developmental phase of the observation made after step t (0-based); the initial observation
+  /// uses 0.
   [[nodiscard]] float phase(std::uint32_t t) const {
     return static_cast<float>(t) / static_cast<float>(std::max(cfg_.max_steps - 1, 1));
   }
@@ -167,7 +175,8 @@ class chemotaxis {
       // A uniformly random subset of exactly num_bad_sources: the sources with the smallest keys.
       const auto perm = random_key::make(k.seed, stream_id::bad_assignment, k.generation, 0);
       std::vector<F> u(K);
-      for (std::size_t i = 0; i < K; ++i) u[i] = uniform<F>(perm, member_word, episode_word, uint(i));
+      for (std::size_t i = 0; i < K; ++i)
+        u[i] = uniform<F>(perm, member_word, episode_word, uint(i));
       for (std::size_t i = 0; i < K; ++i) {
         F rank(0.0f);
         for (std::size_t j = 0; j < K; ++j) {
@@ -181,8 +190,8 @@ class chemotaxis {
     observe(s, k, 0, obs);
   }
 
-  /// Applies one action per lane, advances t, writes the next observation. Lanes keep computing after
-  /// `done`; callers mask what they accumulate.
+  /// Applies one action per lane, advances t, writes the next observation. Lanes keep computing
+  /// after `done`; callers mask what they accumulate.
   template <simd::lane_type F>
   transition<F> step(chemotaxis_state<F>& s, const F& action, const episode_keys& k, F* obs) const {
     const auto K = s.sx.size();
@@ -193,8 +202,10 @@ class chemotaxis {
     for (std::size_t i = 0; i < K; ++i)
       hit_prev[i] = simd::to_unit<F>(on(s.active[i]) && (s.sx[i] == s.x) && (s.sy[i] == s.y));
 
-    const F dx = simd::select(action == F(4.0f), one, simd::select(action == F(3.0f), F(-1.0f), zero));
-    const F dy = simd::select(action == F(2.0f), one, simd::select(action == F(1.0f), F(-1.0f), zero));
+    const F dx =
+        simd::select(action == F(4.0f), one, simd::select(action == F(3.0f), F(-1.0f), zero));
+    const F dy =
+        simd::select(action == F(2.0f), one, simd::select(action == F(1.0f), F(-1.0f), zero));
     s.x = simd::clamp(s.x + dx, zero, F(static_cast<float>(cfg_.width - 1)));
     s.y = simd::clamp(s.y + dy, zero, F(static_cast<float>(cfg_.height - 1)));
     const std::uint32_t t_before = s.t;
@@ -258,7 +269,8 @@ class chemotaxis {
     gy = gy * gain;
     if (cfg_.grad_dropout_p > 0.0f) {
       const auto key = random_key::make(k.seed, stream_id::dropout_coin, k.generation, obs_index);
-      const auto drop = bernoulli<F>(key, s.member_word, s.episode_word, uint(0u), cfg_.grad_dropout_p);
+      const auto drop =
+          bernoulli<F>(key, s.member_word, s.episode_word, uint(0u), cfg_.grad_dropout_p);
       gx = simd::select(drop, F(0.0f), gx);
       gy = simd::select(drop, F(0.0f), gy);
     }
@@ -269,7 +281,8 @@ class chemotaxis {
     if (cfg_.obs_noise != 0.0f) {
       const auto key = random_key::make(k.seed, stream_id::obs_noise, k.generation, obs_index);
       for (std::uint32_t c = 0; c < 4; ++c)
-        obs[c] = obs[c] + F(cfg_.obs_noise) * normal<F>(key, s.member_word, s.episode_word, uint(c));
+        obs[c] =
+            obs[c] + F(cfg_.obs_noise) * normal<F>(key, s.member_word, s.episode_word, uint(c));
     }
   }
 
@@ -277,8 +290,9 @@ class chemotaxis {
   [[nodiscard]] std::uint32_t width_u() const { return static_cast<std::uint32_t>(cfg_.width); }
   [[nodiscard]] std::uint32_t height_u() const { return static_cast<std::uint32_t>(cfg_.height); }
 
-  // Step 4 of koki2's transition: arrived sources deplete (bad ones with probability bad_deplete_p), count
-  // down from their delay on later steps, and respawn at a fresh cell when the countdown is 0.
+  // Step 4 of koki2's transition: arrived sources deplete (bad ones with probability
+  // bad_deplete_p), count down from their delay on later steps, and respawn at a fresh cell when
+  // the countdown is 0.
   template <simd::lane_type F>
   void deplete_and_respawn(chemotaxis_state<F>& s, const episode_keys& k, std::uint32_t t,
                            const std::vector<F>& arrived) const {
@@ -293,8 +307,8 @@ class chemotaxis {
       const auto is_bad = s.bad[i] > F(0.5f);
       auto deplete = arrived[i] > F(0.5f);
       if (coin)
-        deplete = deplete && (!is_bad || bernoulli<F>(coin_key, s.member_word, s.episode_word, uint(i),
-                                                      cfg_.bad_deplete_p));
+        deplete = deplete && (!is_bad || bernoulli<F>(coin_key, s.member_word, s.episode_word,
+                                                      uint(i), cfg_.bad_deplete_p));
       const auto active = (s.active[i] > F(0.5f)) && !deplete;
       F rt = simd::select(deplete, simd::select(is_bad, delay_bad, delay_good), s.countdown[i]);
       rt = simd::select(!active && !deplete, simd::max(rt - one, zero), rt);
@@ -315,7 +329,8 @@ class chemotaxis {
 }  // namespace dphys::envs
 
 BOOST_HANA_ADAPT_STRUCT(dphys::envs::nursing_schedule, min, max, start, end);
-BOOST_HANA_ADAPT_STRUCT(dphys::envs::chemotaxis_config, width, height, max_steps, energy_init, energy_decay,
-                        energy_gain, terminate_on_reach, num_sources, num_bad_sources, bad_source_integrity_loss,
-                        good_only_gradient, source_deplete, respawn_delay, bad_respawn_delay, bad_deplete_p,
-                        obs_noise, grad_dropout_p, grad_gain, grad_bins);
+BOOST_HANA_ADAPT_STRUCT(dphys::envs::chemotaxis_config, width, height, max_steps, energy_init,
+                        energy_decay, energy_gain, terminate_on_reach, num_sources, num_bad_sources,
+                        bad_source_integrity_loss, good_only_gradient, source_deplete,
+                        respawn_delay, bad_respawn_delay, bad_deplete_p, obs_noise, grad_dropout_p,
+                        grad_gain, grad_bins);

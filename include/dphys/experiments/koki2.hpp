@@ -1,8 +1,18 @@
-// dphys/experiments/koki2.hpp — koki2's experiment composed from dphys policies: chemotaxis ladder env,
-// LIF network with a direct genome, eligibility-trace plasticity, episodic rollout crucible behind the
-// viability filter, OpenAI-ES, and the run directory (spec §1.2 K1–K13). The example programs
-// (examples/koki2/) are thin command-line front ends over this header.
+// dphys/experiments/koki2.hpp — koki2's experiment composed from dphys policies: chemotaxis ladder
+// env, LIF network with a direct genome, eligibility-trace plasticity, episodic rollout crucible
+// behind the viability filter, OpenAI-ES, and the run directory (spec §1.2 K1–K13). The example
+// programs (examples/koki2/) are thin command-line front ends over this header.
 #pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <boost/hana/adapt_struct.hpp>
+#include <fmt/format.h>
 
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/config.hpp>
@@ -18,16 +28,6 @@
 #include <dphys/search/openai_es.hpp>
 #include <dphys/version.hpp>
 
-#include <boost/hana/adapt_struct.hpp>
-#include <fmt/format.h>
-
-#include <cstdint>
-#include <cstdio>
-#include <filesystem>
-#include <functional>
-#include <string>
-#include <vector>
-
 namespace dphys::experiments {
 
 /// Lane type used for rollouts: the native SIMD batch, or the float reference.
@@ -37,16 +37,17 @@ constexpr auto enum_names(lane_impl) {
                     std::pair{lane_impl::scalar, std::string_view{"scalar"}}};
 }
 
-/// The whole koki2 run configuration. Defaults: koki2's CLI defaults, except the environment, which is
-/// the L0.2 rung (4 sources, 2 bad, integrity loss 0.25) of the quick start.
+/// The whole koki2 run configuration. Defaults: koki2's CLI defaults, except the environment, which
+/// is the L0.2 rung (4 sources, 2 bad, integrity loss 0.25) of the quick start.
 struct koki2_config {
   std::uint64_t seed = 0;
   int generations = 20;
-  int threads = 1;             ///< rollout threads; <= 0: all hardware threads
+  int threads = 1;  ///< rollout threads; <= 0: all hardware threads
   std::string out = "runs/koki2";
-  int log_every = 1;           ///< progress line every N generations (all generations are logged to JSONL)
+  int log_every = 1;  ///< progress line every N generations (all generations are logged to JSONL)
   lane_impl impl = lane_impl::simd;
-  std::vector<std::uint64_t> seeds;  ///< non-empty: run every seed into out/seed<N> (koki2 batch-evo)
+  std::vector<std::uint64_t>
+      seeds;  ///< non-empty: run every seed into out/seed<N> (koki2 batch-evo)
   envs::chemotaxis_config env = l0_2();
   agents::snn_config agent{};
   plasticity::eligibility_trace_config plasticity{};
@@ -67,14 +68,15 @@ struct koki2_config {
     c(&koki2_config::generations).at_least(0).at_most(1 << 24);
     c(&koki2_config::threads).at_least(0).at_most(1024);
     c(&koki2_config::log_every).at_least(1);
-    c(&koki2_config::out).satisfies([](const std::string& s) { return !s.empty(); }, "must not be empty");
+    c(&koki2_config::out)
+        .satisfies([](const std::string& s) { return !s.empty(); }, "must not be empty");
   }
 };
 
 }  // namespace dphys::experiments
 
-BOOST_HANA_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out, log_every, impl, seeds,
-                        env, agent, plasticity, fitness, rollout, es, mvt);
+BOOST_HANA_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out,
+                        log_every, impl, seeds, env, agent, plasticity, fitness, rollout, es, mvt);
 
 namespace dphys::experiments {
 
@@ -98,8 +100,10 @@ struct koki2_pipeline {
 
 /// Evaluates with the configured lane implementation.
 template <class Crucible>
-auto evaluate_with(lane_impl impl, const Crucible& c, std::span<const float> pop, const crucibles::rollout_keys& k) {
-  return impl == lane_impl::simd ? c.template evaluate<simd::native>(pop, k) : c.template evaluate<float>(pop, k);
+auto evaluate_with(lane_impl impl, const Crucible& c, std::span<const float> pop,
+                   const crucibles::rollout_keys& k) {
+  return impl == lane_impl::simd ? c.template evaluate<simd::native>(pop, k)
+                                 : c.template evaluate<float>(pop, k);
 }
 
 /// A crucible adapter that dispatches on lane_impl at run time (for dphys::evolve).
@@ -121,7 +125,8 @@ struct koki2_result {
   std::uint32_t generations = 0;
 };
 
-/// config.json of a run: the config with every derived value resolved (energy decay, topology seed).
+/// config.json of a run: the config with every derived value resolved (energy decay, topology
+/// seed).
 inline nlohmann::json resolved_config_json(const koki2_config& cfg) {
   auto c = cfg;
   c.env.energy_decay = cfg.env.decay();
@@ -131,8 +136,9 @@ inline nlohmann::json resolved_config_json(const koki2_config& cfg) {
   return to_json(c);
 }
 
-/// Runs one seed into `dir`: config.json, generations.jsonl, best_genome.npy, edge_index.npy, manifest.json.
-/// `progress` receives one human-readable line per log_every generations (may be empty).
+/// Runs one seed into `dir`: config.json, generations.jsonl, best_genome.npy, edge_index.npy,
+/// manifest.json. `progress` receives one human-readable line per log_every generations (may be
+/// empty).
 inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::path& dir,
                               const std::vector<std::string>& command_line = {},
                               const std::function<void(const std::string&)>& progress = {}) {
@@ -148,14 +154,16 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
       edges.push_back(static_cast<std::int32_t>(topo.src[e]));
       edges.push_back(static_cast<std::int32_t>(topo.dst[e]));
     }
-    run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges), {topo.size(), 2});
+    run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges),
+                  {topo.size(), 2});
     rd.add_artifact("edge_index.npy");
   }
   run::manifest_info info;
   info.library_version = std::string(version_string);
   info.seed = cfg.seed;
   info.threads = cfg.threads;
-  info.simd_arch = cfg.impl == lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar";
+  info.simd_arch =
+      cfg.impl == lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar";
   info.command_line = command_line;
   info.extra = {{"experiment", "koki2"},
                 {"lanes", cfg.impl == lane_impl::simd ? simd::lanes_v<simd::native> : 1},
@@ -169,22 +177,27 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   search::openai_es es(cfg.es, std::move(mean), cfg.seed);
   dispatching_crucible<koki2_pipeline::crucible_type> crucible{&pipeline.crucible, cfg.impl};
 
-  auto log_jsonl = [&](const generation_record& r, const search::openai_es&) { rd.generations().append(r.to_json()); };
+  auto log_jsonl = [&](const generation_record& r, const search::openai_es&) {
+    rd.generations().append(r.to_json());
+  };
   auto show = [&](const generation_record& r, const search::openai_es&) {
     if (!progress || (r.generation % static_cast<std::uint32_t>(cfg.log_every) != 0 &&
                       r.generation + 1 != static_cast<std::uint32_t>(cfg.generations)))
       return;
-    const double rate = r.eval_seconds > 0 ? static_cast<double>(r.evaluations) / r.eval_seconds : 0.0;
-    std::string line = fmt::format("gen {:4d}/{}  best {:9.3f}  mean {:9.3f}  median {:9.3f}  best-so-far {:9.3f}  "
-                                   "{:8.0f} evals/s  {:6.2f} M agent-steps/s",
-                                   r.generation + 1, cfg.generations, r.best_fitness, r.mean_fitness,
-                                   r.median_fitness, r.best_so_far, rate,
-                                   r.eval_seconds > 0 ? static_cast<double>(r.agent_steps) / r.eval_seconds / 1e6 : 0.0);
+    const double rate =
+        r.eval_seconds > 0 ? static_cast<double>(r.evaluations) / r.eval_seconds : 0.0;
+    std::string line = fmt::format(
+        "gen {:4d}/{}  best {:9.3f}  mean {:9.3f}  median {:9.3f}  best-so-far {:9.3f}  "
+        "{:8.0f} evals/s  {:6.2f} M agent-steps/s",
+        r.generation + 1, cfg.generations, r.best_fitness, r.mean_fitness, r.median_fitness,
+        r.best_so_far, rate,
+        r.eval_seconds > 0 ? static_cast<double>(r.agent_steps) / r.eval_seconds / 1e6 : 0.0);
     if (r.mvt_pass_rate) line += fmt::format("  mvt pass {:.2f}", *r.mvt_pass_rate);
     if (r.non_finite) line += fmt::format("  non-finite {}", r.non_finite);
     progress(line);
   };
-  evolve(es, crucible, evolve_options{static_cast<std::uint32_t>(cfg.generations), cfg.seed}, log_jsonl, show);
+  evolve(es, crucible, evolve_options{static_cast<std::uint32_t>(cfg.generations), cfg.seed},
+         log_jsonl, show);
 
   koki2_result res;
   res.dir = dir;
@@ -198,10 +211,10 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
 
 }  // namespace dphys::experiments
 
-
 namespace dphys::experiments {
 
-/// Episode means with koki2's eval-run field names (spec K11), plus the standard error of the fitness.
+/// Episode means with koki2's eval-run field names (spec K11), plus the standard error of the
+/// fitness.
 inline nlohmann::json summarize_episodes(std::span<const crucibles::lifetime_summary> eps) {
   const double n = static_cast<double>(eps.size());
   auto mean = [&](auto field) {

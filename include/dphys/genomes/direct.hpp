@@ -1,17 +1,18 @@
-// dphys/genomes/direct.hpp — koki2's direct encoding of an LIF network (spec K4): one flat float vector
-// holding obs_w [N×obs], rec_w [E], motor_w [N×A], motor_b [A], mod_w [N], in that order, row-major.
+// dphys/genomes/direct.hpp — koki2's direct encoding of an LIF network (spec K4): one flat float
+// vector holding obs_w [N×obs], rec_w [E], motor_w [N×A], motor_b [A], mod_w [N], in that order,
+// row-major.
 //
-// Extension point: any genome is a layout (`size()`) plus an initialiser; phenotypes read named views.
-// Determinism: init draws N(0, init_std²) from stream genome_init keyed by (seed, member).
+// Extension point: any genome is a layout (`size()`) plus an initialiser; phenotypes read named
+// views. Determinism: init draws N(0, init_std²) from stream genome_init keyed by (seed, member).
 #pragma once
-
-#include <dphys/core/random.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
+
+#include <dphys/core/random.hpp>
 
 namespace dphys::genomes {
 
@@ -22,7 +23,9 @@ struct direct_layout {
   [[nodiscard]] constexpr std::size_t obs_w() const { return 0; }
   [[nodiscard]] constexpr std::size_t rec_w() const { return obs_w() + n_neurons * obs_dim; }
   [[nodiscard]] constexpr std::size_t motor_w() const { return rec_w() + n_edges; }
-  [[nodiscard]] constexpr std::size_t motor_b() const { return motor_w() + n_neurons * num_actions; }
+  [[nodiscard]] constexpr std::size_t motor_b() const {
+    return motor_w() + n_neurons * num_actions;
+  }
   [[nodiscard]] constexpr std::size_t mod_w() const { return motor_b() + num_actions; }
   [[nodiscard]] constexpr std::size_t size() const { return mod_w() + n_neurons; }
 };
@@ -47,8 +50,8 @@ struct direct_genome {
                                   " parameters, the layout needs " + std::to_string(size()));
     const auto& l = layout;
     return {g.subspan(l.obs_w(), l.n_neurons * l.obs_dim), g.subspan(l.rec_w(), l.n_edges),
-            g.subspan(l.motor_w(), l.n_neurons * l.num_actions), g.subspan(l.motor_b(), l.num_actions),
-            g.subspan(l.mod_w(), l.n_neurons)};
+            g.subspan(l.motor_w(), l.n_neurons * l.num_actions),
+            g.subspan(l.motor_b(), l.num_actions), g.subspan(l.mod_w(), l.n_neurons)};
   }
 
   /// Writes the initial genome of `member` (koki2: the ES mean is member 0 of generation 0).

@@ -1,21 +1,22 @@
-// dphys/plasticity/eligibility_trace.hpp — koki2's three-factor rule (spec K5): an eligibility trace per
-// edge, e' = λe + s_pre(t−1)·s_post(t), gated by a scalar modulator m (spike readout, drive reduction or
-// event signal), Δw = η·m·e', w ← clip(w + Δw, −3, 3). Disabled ⇒ weights and trace untouched.
+// dphys/plasticity/eligibility_trace.hpp — koki2's three-factor rule (spec K5): an eligibility
+// trace per edge, e' = λe + s_pre(t−1)·s_post(t), gated by a scalar modulator m (spike readout,
+// drive reduction or event signal), Δw = η·m·e', w ← clip(w + Δw, −3, 3). Disabled ⇒ weights and
+// trace untouched.
 //
-// Config: eligibility_trace_config. Determinism/SIMD: written on the lane type F; fixed summation order.
-// Diagnostics per step: mean |Δw applied| over edges and |m| (0 when disabled).
+// Config: eligibility_trace_config. Determinism/SIMD: written on the lane type F; fixed summation
+// order. Diagnostics per step: mean |Δw applied| over edges and |m| (0 when disabled).
 #pragma once
+
+#include <array>
+#include <string_view>
+#include <utility>
+
+#include <boost/hana/adapt_struct.hpp>
 
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/config.hpp>
 #include <dphys/core/math.hpp>
 #include <dphys/core/simd.hpp>
-
-#include <boost/hana/adapt_struct.hpp>
-
-#include <array>
-#include <string_view>
-#include <utility>
 
 namespace dphys::plasticity {
 
@@ -33,7 +34,8 @@ struct eligibility_trace_config {
   modulator kind = modulator::spike;
   float mod_drive_scale = 1.0f;  ///< c: scales both the drive and the event signal
   float w_clip = 3.0f;
-  /// Evaluation probe (spec K15): when true, m is replaced by `clamped_value` (0 = causal ablation).
+  /// Evaluation probe (spec K15): when true, m is replaced by `clamped_value` (0 = causal
+  /// ablation).
   bool clamp_modulator = false;
   float clamped_value = 0.0f;
 
@@ -49,7 +51,8 @@ struct eligibility_trace_config {
 /// The neuromodulatory signals of one step, per lane.
 template <simd::lane_type F>
 struct modulator_signals {
-  F drive_before = F(0.0f), drive_after = F(0.0f);    ///< homeostatic drive before/after the env transition
+  F drive_before = F(0.0f),
+    drive_after = F(0.0f);  ///< homeostatic drive before/after the env transition
   F energy_gained = F(0.0f), integrity_lost = F(0.0f);
 };
 
@@ -66,11 +69,12 @@ class eligibility_trace {
   [[nodiscard]] const eligibility_trace_config& config() const { return cfg_; }
   [[nodiscard]] bool enabled() const { return cfg_.enabled; }
 
-  /// Applies one update after the agent's forward pass and the env transition. `mod_w_offset` is where
-  /// mod_w starts in the lane parameters (spike modulator readout).
+  /// Applies one update after the agent's forward pass and the env transition. `mod_w_offset` is
+  /// where mod_w starts in the lane parameters (spike modulator readout).
   template <simd::lane_type F>
-  plasticity_step<F> update(agents::snn_state<F>& s, const agents::topology& topo, const agents::lane_params& p,
-                            std::size_t mod_w_offset, const modulator_signals<F>& sig) const {
+  plasticity_step<F> update(agents::snn_state<F>& s, const agents::topology& topo,
+                            const agents::lane_params& p, std::size_t mod_w_offset,
+                            const modulator_signals<F>& sig) const {
     plasticity_step<F> out;
     if (!cfg_.enabled) return out;
     F m(0.0f);
@@ -78,7 +82,8 @@ class eligibility_trace {
       m = F(cfg_.clamped_value);
     } else if (cfg_.kind == modulator::spike) {
       F acc(0.0f);
-      for (std::size_t i = 0; i < s.spike.size(); ++i) acc = acc + p.get<F>(mod_w_offset + i) * s.spike[i];
+      for (std::size_t i = 0; i < s.spike.size(); ++i)
+        acc = acc + p.get<F>(mod_w_offset + i) * s.spike[i];
       m = math::tanh(acc);
     } else {
       const F c(cfg_.mod_drive_scale);
@@ -106,5 +111,5 @@ class eligibility_trace {
 
 }  // namespace dphys::plasticity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::plasticity::eligibility_trace_config, enabled, eta, lambda, kind, mod_drive_scale,
-                        w_clip, clamp_modulator, clamped_value);
+BOOST_HANA_ADAPT_STRUCT(dphys::plasticity::eligibility_trace_config, enabled, eta, lambda, kind,
+                        mod_drive_scale, w_clip, clamp_modulator, clamped_value);

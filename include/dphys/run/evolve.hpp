@@ -1,14 +1,10 @@
-// dphys/run/evolve.hpp — `dphys::evolve`, the ask/tell loop of design.md §2: each generation asks the
-// strategy, evaluates with the crucible, tells the fitness back and hands a generation_record to every
-// observer. Everything interesting lives in the policies; this loop stays short.
+// dphys/run/evolve.hpp — `dphys::evolve`, the ask/tell loop of design.md §2: each generation asks
+// the strategy, evaluates with the crucible, tells the fitness back and hands a generation_record
+// to every observer. Everything interesting lives in the policies; this loop stays short.
 //
-// Determinism: the record's non-timing fields are functions of (strategy state, crucible, seed) only.
+// Determinism: the record's non-timing fields are functions of (strategy state, crucible, seed)
+// only.
 #pragma once
-
-#include <dphys/core/concepts.hpp>
-#include <dphys/crucibles/rollout.hpp>
-
-#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +14,11 @@
 #include <span>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include <dphys/core/concepts.hpp>
+#include <dphys/crucibles/rollout.hpp>
+
 namespace dphys {
 
 /// One generation's statistics; koki2's fields first (spec K12), then dphys's own.
@@ -25,11 +26,11 @@ struct generation_record {
   static constexpr int schema = 1;
   std::uint32_t generation = 0;
   float best_fitness = 0, mean_fitness = 0, median_fitness = 0;
-  std::optional<double> mvt_pass_rate;  ///< null when the viability filter is off
-  float best_so_far = 0;                ///< best sampled individual over the run
-  std::size_t non_finite = 0;           ///< members with NaN/inf fitness (ranked last)
-  std::uint64_t evaluations = 0;        ///< members evaluated this generation
-  std::uint64_t agent_steps = 0;        ///< alive agent-steps executed this generation
+  std::optional<double> mvt_pass_rate;              ///< null when the viability filter is off
+  float best_so_far = 0;                            ///< best sampled individual over the run
+  std::size_t non_finite = 0;                       ///< members with NaN/inf fitness (ranked last)
+  std::uint64_t evaluations = 0;                    ///< members evaluated this generation
+  std::uint64_t agent_steps = 0;                    ///< alive agent-steps executed this generation
   double eval_seconds = 0, generation_seconds = 0;  ///< timing: excluded from determinism checks
 
   /// JSON with sorted keys; timing fields under "timing".
@@ -47,13 +48,14 @@ struct generation_record {
     j["agent_steps"] = agent_steps;
     j["timing"] = {{"eval_s", eval_seconds},
                    {"generation_s", generation_seconds},
-                   {"agent_steps_per_s", eval_seconds > 0 ? static_cast<double>(agent_steps) / eval_seconds : 0.0}};
+                   {"agent_steps_per_s",
+                    eval_seconds > 0 ? static_cast<double>(agent_steps) / eval_seconds : 0.0}};
     return j;
   }
 };
 
-/// Fitness statistics of one generation (mean and median over finite values; median of an even count is
-/// the mean of the two middle values).
+/// Fitness statistics of one generation (mean and median over finite values; median of an even
+/// count is the mean of the two middle values).
 inline void fill_statistics(generation_record& r, std::span<const float> fitness) {
   std::vector<float> finite;
   finite.reserve(fitness.size());
@@ -90,13 +92,14 @@ struct evolve_fn {
     static_assert(crucible<Crucible, crucibles::rollout_keys>,
                   "dphys::evolve: the second argument must model dphys::crucible "
                   "(genome_size() and evaluate(population, rollout_keys) returning .fitness)");
-    static_assert((std::invocable<Observers&, const generation_record&, const Strategy&> && ...),
-                  "dphys::evolve: every observer must be callable as observer(const generation_record&, "
-                  "const Strategy&)");
+    static_assert(
+        (std::invocable<Observers&, const generation_record&, const Strategy&> && ...),
+        "dphys::evolve: every observer must be callable as observer(const generation_record&, "
+        "const Strategy&)");
     if (strategy.dimension() != cruc.genome_size())
-      throw std::invalid_argument("dphys::evolve: the strategy's dimension (" +
-                                  std::to_string(strategy.dimension()) + ") differs from the crucible's genome size (" +
-                                  std::to_string(cruc.genome_size()) + ")");
+      throw std::invalid_argument(
+          "dphys::evolve: the strategy's dimension (" + std::to_string(strategy.dimension()) +
+          ") differs from the crucible's genome size (" + std::to_string(cruc.genome_size()) + ")");
     using clock = std::chrono::steady_clock;
     while (strategy.generation() < opt.generations) {
       const auto t0 = clock::now();
@@ -111,7 +114,8 @@ struct evolve_fn {
       fill_statistics(rec, ev.fitness);
       if constexpr (requires { ev.pass_rate; }) rec.mvt_pass_rate = ev.pass_rate;
       rec.agent_steps = ev.agent_steps;
-      if constexpr (requires { strategy.best_fitness(); }) rec.best_so_far = strategy.best_fitness();
+      if constexpr (requires { strategy.best_fitness(); })
+        rec.best_so_far = strategy.best_fitness();
       rec.eval_seconds = std::chrono::duration<double>(t2 - t1).count();
       rec.generation_seconds = std::chrono::duration<double>(clock::now() - t0).count();
       (observers(rec, std::as_const(strategy)), ...);
@@ -121,7 +125,8 @@ struct evolve_fn {
 };
 }  // namespace detail
 
-/// Runs generations until strategy.generation() == opt.generations (resumes from a restored strategy).
+/// Runs generations until strategy.generation() == opt.generations (resumes from a restored
+/// strategy).
 inline constexpr detail::evolve_fn evolve{};
 
 }  // namespace dphys

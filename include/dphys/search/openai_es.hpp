@@ -1,17 +1,14 @@
-// dphys/search/openai_es.hpp — OpenAI-ES (Salimans et al. 2017) in koki2's setting by default (spec K9):
-// θ_i = μ + σε_i with plain Gaussian ε, centred ranks r_i = rank_i/(n−1) − 0.5 (ties by index), gradient
-// ĝ = Σ r_i ε_i / (nσ), SGD μ += lr·ĝ; the best genome is the best *sampled* individual over the run.
-// Options (off in koki2 mode): antithetic pairs, Adam, weight decay, common noise across islands.
+// dphys/search/openai_es.hpp — OpenAI-ES (Salimans et al. 2017) in koki2's setting by default (spec
+// K9): θ_i = μ + σε_i with plain Gaussian ε, centred ranks r_i = rank_i/(n−1) − 0.5 (ties by
+// index), gradient ĝ = Σ r_i ε_i / (nσ), SGD μ += lr·ĝ; the best genome is the best *sampled*
+// individual over the run. Options (off in koki2 mode): antithetic pairs, Adam, weight decay,
+// common noise across islands.
 //
 // search_strategy model: ask() -> population (members × dim, row-major), tell(fitness).
-// Determinism: ε_i of generation g is dphys::normal keyed by (seed, es_noise, g, member i, index j).
-// Non-finite fitness ranks below every finite value (counted by the caller), never propagates into μ.
+// Determinism: ε_i of generation g is dphys::normal keyed by (seed, es_noise, g, member i, index
+// j). Non-finite fitness ranks below every finite value (counted by the caller), never propagates
+// into μ.
 #pragma once
-
-#include <dphys/core/config.hpp>
-#include <dphys/core/random.hpp>
-
-#include <boost/hana/adapt_struct.hpp>
 
 #include <algorithm>
 #include <array>
@@ -25,6 +22,11 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <boost/hana/adapt_struct.hpp>
+
+#include <dphys/core/config.hpp>
+#include <dphys/core/random.hpp>
 
 namespace dphys::search {
 
@@ -47,7 +49,9 @@ struct openai_es_config {
 
   void check(config_checker<openai_es_config>& c) const {
     c(&openai_es_config::pop_size).at_least(2).at_most(1 << 20);
-    if (antithetic) c(&openai_es_config::pop_size).satisfies([](int n) { return n % 2 == 0; }, "even when antithetic");
+    if (antithetic)
+      c(&openai_es_config::pop_size)
+          .satisfies([](int n) { return n % 2 == 0; }, "even when antithetic");
     c(&openai_es_config::sigma).greater_than(0.0).finite();
     c(&openai_es_config::lr).greater_than(0.0).finite();
     c(&openai_es_config::adam_beta1).in_range(0.0, 0.999999);
@@ -62,7 +66,9 @@ inline std::vector<float> centred_ranks(std::span<const float> f) {
   const std::size_t n = f.size();
   std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  auto key = [&](std::size_t i) { return std::isfinite(f[i]) ? f[i] : -std::numeric_limits<float>::infinity(); };
+  auto key = [&](std::size_t i) {
+    return std::isfinite(f[i]) ? f[i] : -std::numeric_limits<float>::infinity();
+  };
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     const float ka = key(a), kb = key(b);
     if (std::isfinite(f[a]) != std::isfinite(f[b])) return !std::isfinite(f[a]);
@@ -91,7 +97,9 @@ class openai_es {
   }
 
   [[nodiscard]] std::size_t dimension() const { return mean_.size(); }
-  [[nodiscard]] std::size_t population_size() const { return static_cast<std::size_t>(cfg_.pop_size); }
+  [[nodiscard]] std::size_t population_size() const {
+    return static_cast<std::size_t>(cfg_.pop_size);
+  }
   [[nodiscard]] std::uint32_t generation() const { return generation_; }
   [[nodiscard]] const openai_es_config& config() const { return cfg_; }
   [[nodiscard]] std::span<const float> mean() const { return mean_; }
@@ -143,8 +151,10 @@ class openai_es {
       if (cfg_.optimizer == es_optimizer::adam) {
         adam_m_[j] = cfg_.adam_beta1 * adam_m_[j] + (1.0f - cfg_.adam_beta1) * gj;
         adam_v_[j] = cfg_.adam_beta2 * adam_v_[j] + (1.0f - cfg_.adam_beta2) * gj * gj;
-        const float mhat = adam_m_[j] / (1.0f - std::pow(cfg_.adam_beta1, static_cast<float>(step_)));
-        const float vhat = adam_v_[j] / (1.0f - std::pow(cfg_.adam_beta2, static_cast<float>(step_)));
+        const float mhat =
+            adam_m_[j] / (1.0f - std::pow(cfg_.adam_beta1, static_cast<float>(step_)));
+        const float vhat =
+            adam_v_[j] / (1.0f - std::pow(cfg_.adam_beta2, static_cast<float>(step_)));
         gj = mhat / (std::sqrt(vhat) + cfg_.adam_eps);
       }
       mean_[j] += cfg_.lr * gj;
@@ -165,5 +175,5 @@ class openai_es {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::openai_es_config, pop_size, sigma, lr, antithetic, optimizer, adam_beta1,
-                        adam_beta2, adam_eps, weight_decay);
+BOOST_HANA_ADAPT_STRUCT(dphys::search::openai_es_config, pop_size, sigma, lr, antithetic, optimizer,
+                        adam_beta1, adam_beta2, adam_eps, weight_decay);

@@ -1,0 +1,201 @@
+// dphys_bench_es — wall time per OpenAI-ES generation on the koki2 chemotaxis task, one JSON
+// object per line. Same workload as ../shared/peers' chemo_es_generation records: koki2's OpenAI-ES
+// (σ 0.1, lr 0.05, centred ranks, SGD), `pop` members × `episodes` episodes × `steps` steps, run
+// through dphys::evolve. --config=l0: koki2's CLI defaults; --config=ladder as in
+// dphys_bench_rollout. Plasticity on = spike modulator, η 0.05, λ 0.9. Each generation is split
+// into evaluation (the crucible) and ES (ask + tell + statistics).
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <exception>
+#include <iostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <dphys/experiments/koki2.hpp>
+
+namespace {
+
+enum class bench_env { l0, ladder };
+constexpr auto enum_names(bench_env) {
+  return std::array{std::pair{bench_env::l0, std::string_view{"l0"}},
+                    std::pair{bench_env::ladder, std::string_view{"ladder"}}};
+}
+enum class on_off { off, on };
+constexpr auto enum_names(on_off) {
+  return std::array{std::pair{on_off::off, std::string_view{"off"}},
+                    std::pair{on_off::on, std::string_view{"on"}}};
+}
+
+struct bench_config {
+  bench_env config = bench_env::l0;
+  on_off plasticity = on_off::off;
+  dphys::experiments::lane_impl impl = dphys::experiments::lane_impl::simd;
+  int threads = 1;
+  int pop = 256;
+  int episodes = 4;
+  int steps = 128;
+  int generations = 8;
+  std::uint64_t seed = 0;
+
+  void check(dphys::config_checker<bench_config>& c) const {
+    c(&bench_config::threads).at_least(1).at_most(1024);
+    c(&bench_config::pop).at_least(2);
+    c(&bench_config::episodes).at_least(1);
+    c(&bench_config::steps).at_least(1);
+    c(&bench_config::generations).at_least(1);
+  }
+};
+
+using seconds = std::chrono::duration<double>;
+using steady = std::chrono::steady_clock;
+
+/// Forwards to a search strategy and records how long each ask() and tell() took.
+template <class Strategy>
+struct timed_strategy {
+  Strategy inner;
+  std::vector<double> ask_s, tell_s;
+
+  std::span<const float> ask() {
+    const auto t0 = steady::now();
+    const auto p = inner.ask();
+    ask_s.push_back(seconds(steady::now() - t0).count());
+    return p;
+  }
+  void tell(std::span<const float> fitness) {
+    const auto t0 = steady::now();
+    inner.tell(fitness);
+    tell_s.push_back(seconds(steady::now() - t0).count());
+  }
+  [[nodiscard]] std::size_t dimension() const { return inner.dimension(); }
+  [[nodiscard]] std::size_t population_size() const { return inner.population_size(); }
+  [[nodiscard]] std::uint32_t generation() const { return inner.generation(); }
+  [[nodiscard]] std::span<const float> best() const { return inner.best(); }
+  [[nodiscard]] float best_fitness() const { return inner.best_fitness(); }
+};
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n == 0 ? 0.0 : (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]));
+}
+
+}  // namespace
+
+BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps,
+                        generations, seed);
+
+int main(int argc, char** argv) {
+  using namespace dphys;
+  try {
+    bench_config bc;
+    for (int i = 1; i < argc; ++i)
+      if (std::string_view(argv[i]) == "--help") {
+        fmt::print("usage: dphys_bench_es [--key=value ...]\n{}", describe(bc));
+        return 0;
+      }
+    // apply_overrides reads --config=X as a JSON file name: take the environment names first.
+    std::vector<const char*> rest;
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view a(argv[i]);
+      if (a == "--config=l0" || a == "--config=ladder") {
+        set_field(bc, "config", a.substr(9));
+      } else if (a == "--config" && i + 1 < argc &&
+                 (std::string_view(argv[i + 1]) == "l0" ||
+                  std::string_view(argv[i + 1]) == "ladder")) {
+        set_field(bc, "config", argv[++i]);
+      } else {
+        rest.push_back(argv[i]);
+      }
+    }
+    apply_overrides(bc, static_cast<int>(rest.size()), rest.data());
+    validate(bc);
+
+    experiments::koki2_config cfg;
+    cfg.env = envs::chemotaxis_config{};  // koki2 CLI defaults (L0)
+    cfg.env.max_steps = bc.steps;
+    if (bc.config == bench_env::ladder) {
+      cfg.env.num_sources = 4;
+      cfg.env.num_bad_sources = 2;
+      cfg.env.bad_source_integrity_loss = 0.25f;
+      cfg.env.source_deplete = true;
+      cfg.env.respawn_delay = 4;
+      cfg.env.grad_dropout_p = 0.5f;
+    }
+    if (bc.plasticity == on_off::on) {
+      cfg.plasticity.enabled = true;
+      cfg.plasticity.eta = 0.05f;
+      cfg.plasticity.lambda = 0.9f;
+      cfg.plasticity.kind = plasticity::modulator::spike;
+    }
+    cfg.seed = bc.seed;
+    cfg.threads = bc.threads;
+    cfg.impl = bc.impl;
+    cfg.generations = bc.generations;
+    cfg.rollout.episodes = bc.episodes;
+    cfg.es.pop_size = bc.pop;  // σ, lr, SGD: koki2's defaults
+    validate(cfg);
+
+    auto pipeline = experiments::koki2_pipeline::make(cfg);
+    std::vector<float> mean(pipeline.genome.size());
+    pipeline.genome.init(cfg.seed, 0, mean);
+    timed_strategy<search::openai_es> es{
+        search::openai_es(cfg.es, std::move(mean), cfg.seed), {}, {}};
+    experiments::dispatching_crucible<experiments::koki2_pipeline::crucible_type> crucible{
+        &pipeline.crucible, cfg.impl};
+
+    std::vector<double> gen_s, eval_s, es_s;
+    std::uint64_t agent_steps = 0;
+    float last_mean = 0;
+    auto record = [&](const generation_record& r, const timed_strategy<search::openai_es>&) {
+      gen_s.push_back(r.generation_seconds);
+      eval_s.push_back(r.eval_seconds);
+      es_s.push_back(r.generation_seconds - r.eval_seconds);
+      agent_steps += r.agent_steps;
+      last_mean = r.mean_fitness;
+    };
+    evolve(es, crucible, evolve_options{static_cast<std::uint32_t>(cfg.generations), cfg.seed},
+           record);
+
+    const double med_gen = median(gen_s), med_eval = median(eval_s);
+    const auto steps_per_gen = static_cast<double>(agent_steps) / static_cast<double>(gen_s.size());
+    nlohmann::json j{
+        {"bench", "es_generation"},
+        {"algo", "openai_es(koki2)"},
+        {"config", bc.config == bench_env::l0 ? "l0" : "ladder"},
+        {"plasticity", bc.plasticity == on_off::on ? "on" : "off"},
+        {"impl", bc.impl == experiments::lane_impl::simd ? "simd" : "scalar"},
+        {"arch", bc.impl == experiments::lane_impl::simd
+                     ? std::string(simd::arch_name<simd::native>())
+                     : "scalar"},
+        {"lanes", bc.impl == experiments::lane_impl::simd ? simd::lanes_v<simd::native> : 1},
+        {"threads", bc.threads},
+        {"pop", bc.pop},
+        {"dim", pipeline.genome.size()},
+        {"episodes", bc.episodes},
+        {"steps", bc.steps},
+        {"generations", bc.generations},
+        {"s_per_gen_all", gen_s},
+        {"median_s_per_gen", med_gen},
+        {"median_eval_s_per_gen", med_eval},
+        {"median_es_s_per_gen", median(es_s)},  // ask + tell + statistics, per generation
+        {"median_ask_s_per_gen", median(es.ask_s)},
+        {"median_tell_s_per_gen", median(es.tell_s)},
+        {"agent_steps_per_gen", steps_per_gen},
+        {"eval_agent_steps_per_s", med_eval > 0 ? steps_per_gen / med_eval : 0.0},
+        {"best_fitness", es.best_fitness()},
+        {"last_mean_fitness", last_mean},
+        {"library_version", version_string}};
+    std::cout << j.dump() << std::endl;
+    return 0;
+  } catch (const std::exception& ex) {
+    std::cerr << "dphys_bench_es: error: " << ex.what() << '\n';
+    return 2;
+  }
+}
