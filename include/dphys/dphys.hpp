@@ -16,6 +16,7 @@
 #include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
 #include <dphys/run/atomic_file.hpp>
+#include <dphys/run/build_info.hpp>
 #include <dphys/run/evolve.hpp>
 #include <dphys/run/jsonl.hpp>
 #include <dphys/run/manifest.hpp>

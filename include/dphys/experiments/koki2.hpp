@@ -21,6 +21,7 @@
 #include <dphys/envs/chemotaxis.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
+#include <dphys/run/build_info.hpp>
 #include <dphys/run/evolve.hpp>
 #include <dphys/run/manifest.hpp>
 #include <dphys/run/npy.hpp>
@@ -165,6 +166,8 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   info.simd_arch =
       cfg.impl == lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar";
   info.command_line = command_line;
+  info.build_flags = std::string(run::build_flags);
+  info.git_describe = std::string(run::git_describe);
   info.extra = {{"experiment", "koki2"},
                 {"lanes", cfg.impl == lane_impl::simd ? simd::lanes_v<simd::native> : 1},
                 {"genome_size", pipeline.genome.size()},
