@@ -1,5 +1,7 @@
 // dphys_koki2 — koki2's chemotaxis neuroevolution (OpenAI-ES on spiking agents) with dphys.
 // Every config field is a --key=value option (see --help); --config=run/config.json replays a run.
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -35,20 +37,48 @@ int main(int argc, char** argv) {
       fmt::print("{}\n", line);
       std::fflush(stdout);
     };
-    std::vector<std::uint64_t> seeds = cfg.seeds;
-    const bool batch = !seeds.empty();
-    if (!batch) seeds.push_back(cfg.seed);
-    for (auto seed : seeds) {
-      auto c = cfg;
-      c.seed = seed;
-      const std::filesystem::path dir =
-          batch ? std::filesystem::path(cfg.out) / fmt::format("seed{}", seed)
-                : std::filesystem::path(cfg.out);
-      if (batch) fmt::print("== seed {} -> {}\n", seed, dir.string());
-      const auto res = experiments::run_koki2(c, dir, command_line, print);
-      fmt::print("run directory: {}\nbest fitness (best sampled individual): {:.4f}\n",
-                 res.dir.string(), res.best_fitness);
+    // Conditions: the configured one, or each entry of the sweep file applied on top of it.
+    std::vector<std::pair<std::string, experiments::koki2_config>> conditions;
+    if (cfg.sweep.empty()) {
+      conditions.emplace_back("", cfg);
+    } else {
+      const auto doc = nlohmann::json::parse(run::read_file(cfg.sweep), nullptr, false);
+      if (!doc.is_object() || doc.empty())
+        throw std::runtime_error(cfg.sweep + ": a sweep file must be a non-empty JSON object "
+                                 "{\"<condition>\": {partial config}, ...}");
+      for (const auto& [name, overrides] : doc.items()) {
+        const bool safe = std::all_of(name.begin(), name.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+        });
+        if (!safe || name.front() == '.')
+          throw std::runtime_error(cfg.sweep + ": condition name '" + name +
+                                   "' must use only letters, digits, '.', '_', '-' (it names a directory)");
+        auto c = cfg;
+        try {
+          from_json(overrides, c);
+          c.sweep.clear();
+          validate(c);
+        } catch (const config_error& err) {
+          throw std::runtime_error(cfg.sweep + ": condition '" + name + "': " + err.what());
+        }
+        conditions.emplace_back(name, c);
+      }
     }
+    std::vector<std::uint64_t> seeds = cfg.seeds;
+    const bool batch = !seeds.empty() || !cfg.sweep.empty();
+    if (seeds.empty()) seeds.push_back(cfg.seed);
+    for (const auto& [name, base] : conditions)
+      for (auto seed : seeds) {
+        auto c = base;
+        c.seed = seed;
+        std::filesystem::path dir(cfg.out);
+        if (!name.empty()) dir /= name;
+        if (batch) dir /= fmt::format("seed{}", seed);
+        if (batch) fmt::print("== {}seed {} -> {}\n", name.empty() ? "" : name + ", ", seed, dir.string());
+        const auto res = experiments::run_koki2(c, dir, command_line, print);
+        fmt::print("run directory: {}\nbest fitness (best sampled individual): {:.4f}\n",
+                   res.dir.string(), res.best_fitness);
+      }
     return 0;
   } catch (const std::exception& ex) {
     fmt::print(stderr, "dphys_koki2: error: {}\n", ex.what());

@@ -49,6 +49,9 @@ struct koki2_config {
   lane_impl impl = lane_impl::simd;
   std::vector<std::uint64_t>
       seeds;  ///< non-empty: run every seed into out/seed<N> (koki2 batch-evo)
+  /// Non-empty: a JSON file {"<condition>": {partial config}, ...}; every condition × seed runs into
+  /// out/<condition>/seed<N> (koki2's multi-condition grids).
+  std::string sweep;
   envs::chemotaxis_config env = l0_2();
   agents::snn_config agent{};
   plasticity::eligibility_trace_config plasticity{};
@@ -77,7 +80,7 @@ struct koki2_config {
 }  // namespace dphys::experiments
 
 BOOST_HANA_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out,
-                        log_every, impl, seeds, env, agent, plasticity, fitness, rollout, es, mvt);
+                        log_every, impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es, mvt);
 
 namespace dphys::experiments {
 
@@ -134,6 +137,7 @@ inline nlohmann::json resolved_config_json(const koki2_config& cfg) {
   if (c.agent.topology_seed < 0 && c.agent.edge_file.empty())
     c.agent.topology_seed = static_cast<std::int64_t>(cfg.seed + 12345u);
   c.seeds.clear();
+  c.sweep.clear();
   return to_json(c);
 }
 
