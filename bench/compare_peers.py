@@ -1,11 +1,16 @@
 #!/usr/bin/python3
 """Helper of bench/compare_peers.sh (Debian's /usr/bin/python3, standard library only).
 
-  compare_peers.py tag SOURCE RUN        stdin JSON lines -> stdout, each with "source" and "run" added
-                                         (non-JSON lines are dropped to stderr)
-  compare_peers.py machine               one JSON line describing this machine and toolchain
-  compare_peers.py report FILE.jsonl     the ratio table (Markdown) of dphys vs the peers, from the
-                                         medians over runs of each measurement
+  compare_peers.py run SOURCE RUN WAIT -- CMD ARGS...
+        waits up to WAIT seconds until other processes use < 15% of the CPUs, runs CMD, and prints
+        its JSON lines with "source", "run", "utc" and "others_cpu_frac" added: the share of the
+        machine's CPU time that OTHER processes used while CMD ran (from /proc/stat minus CMD's own
+        CPU time). Non-JSON lines go to stderr. Exits with CMD's status.
+  compare_peers.py machine
+        one JSON line describing this machine and toolchain
+  compare_peers.py report FILE.jsonl
+        the ratio table (Markdown) of dphys vs the peers: per measurement, the median over the runs
+        in which other processes used < 10% of the machine (over all runs, marked *, if none was)
 
 Ratios use agent-steps/s (rollouts) or seconds per generation (ES); "x" = how many times dphys is
 faster. Targets are the ones of issue 3.
@@ -13,6 +18,7 @@ faster. Targets are the ones of issue 3.
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -20,8 +26,43 @@ import time
 from collections import defaultdict
 
 
-def tag(source, run):
-    for line in sys.stdin:
+def _cpu_jiffies():
+    """(busy, total) jiffies of the whole machine."""
+    with open("/proc/stat") as f:
+        v = list(map(int, f.readline().split()[1:]))
+    idle = v[3] + v[4]
+    return sum(v) - idle, sum(v)
+
+
+def _others_busy(seconds=1.0):
+    b0, t0 = _cpu_jiffies()
+    time.sleep(seconds)
+    b1, t1 = _cpu_jiffies()
+    return (b1 - b0) / max(t1 - t0, 1)
+
+
+def run(source, run_index, wait, cmd):
+    waited = 0.0
+    while wait > 0:
+        busy = _others_busy()
+        if busy < 0.15:
+            break
+        waited += 1.0
+        if waited >= wait:
+            print(f"[{source}] machine still {busy:.0%} busy after {wait:.0f} s; measuring anyway", file=sys.stderr)
+            break
+    hz = os.sysconf("SC_CLK_TCK")
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    b0, t0 = _cpu_jiffies()
+    w0 = time.monotonic()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    wall = time.monotonic() - w0
+    b1, t1 = _cpu_jiffies()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+    ncpu = os.cpu_count() or 1
+    others = max(0.0, ((b1 - b0) / hz - own) / max(wall * ncpu, 1e-9))
+    for line in proc.stdout.splitlines():
         line = line.strip()
         if not line:
             continue
@@ -31,10 +72,11 @@ def tag(source, run):
             print(f"[{source}] {line}", file=sys.stderr)
             continue
         rec.setdefault("source", source)
-        rec["run"] = int(run)
+        rec["run"] = int(run_index)
         rec["utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        rec["loadavg_1min"] = os.getloadavg()[0]
+        rec["others_cpu_frac"] = round(others, 3)
         print(json.dumps(rec), flush=True)
+    return proc.returncode
 
 
 def _cmd(args):
@@ -79,6 +121,8 @@ def machine():
 
 # ------------------------------------------------------------------------------------------------ report
 
+CLEAN = 0.10  # a run is clean if other processes used less than this share of the machine
+
 def _pl(v):
     """Plasticity as "on"/"off" (dphys writes strings, the peers booleans)."""
     if isinstance(v, bool):
@@ -106,33 +150,48 @@ def report(path):
         b = r.get("bench")
         if b == "rollout":  # dphys
             key = ("dphys", r["impl"], r["config"], _pl(r["plasticity"]), r["threads"])
-            roll[key].append(r["agent_steps_per_s"])
+            roll[key].append((r["agent_steps_per_s"], r.get("others_cpu_frac", 0.0)))
         elif b == "chemo_rollout":  # peers
             impl = r["impl"]
             cfg = r.get("config", "l0")
             threads = r.get("threads")
             if threads is None:
                 threads = 2 if "thread_bfe" in impl else 1
-            roll[("peer", impl, cfg, _pl(r["plasticity"]), threads)].append(r["agent_steps_per_s"])
+            roll[("peer", impl, cfg, _pl(r["plasticity"]), threads)].append(
+                (r["agent_steps_per_s"], r.get("others_cpu_frac", 0.0)))
         elif b == "es_generation":  # dphys
             key = ("dphys", f"dphys_openai_es_{r['impl']}_{r['threads']}thr", r["config"], _pl(r["plasticity"]),
                    r["pop"])
-            es[key].append(r["median_s_per_gen"])
-            es_eval[key].append(r["median_eval_s_per_gen"])
+            es[key].append((r["median_s_per_gen"], r.get("others_cpu_frac", 0.0)))
+            es_eval[key].append((r["median_eval_s_per_gen"], r.get("others_cpu_frac", 0.0)))
         elif b == "chemo_es_generation" and r.get("algo") == "openai_es(koki2)":
             key = ("peer", r["impl"], "l0", _pl(r["plasticity"]), r["pop"])
-            es[key].append(r["median_s_per_gen"])
+            es[key].append((r["median_s_per_gen"], r.get("others_cpu_frac", 0.0)))
             ev = r.get("median_eval_s_per_gen", r.get("median_rollout_s_per_gen"))
             if ev is not None:
-                es_eval[key].append(ev)
+                es_eval[key].append((ev, r.get("others_cpu_frac", 0.0)))
 
-    med = lambda xs: statistics.median(xs) if xs else None  # noqa: E731
-    R = {k: med(v) for k, v in roll.items()}
-    E = {k: med(v) for k, v in es.items()}
+    noisy = set()  # keys without a single run in which other processes used < CLEAN of the machine
+
+    def pick(key, pairs):
+        """Median over the clean runs (all runs, and the key marked noisy, if none was clean)."""
+        if not pairs:
+            return None
+        clean = [v for v, o in pairs if o < CLEAN]
+        if not clean:
+            noisy.add(key)
+            clean = [v for v, _ in pairs]
+        return statistics.median(clean)
+
+    R = {k: pick(k, v) for k, v in roll.items()}
+    E = {k: pick(k, v) for k, v in es.items()}
+    EV = {k: pick(k, v) for k, v in es_eval.items()}
     runs = max((len(v) for v in roll.values()), default=0)
+    all_pairs = [p for d in (roll, es) for v in d.values() for p in v]
+    n_clean = sum(1 for _, o in all_pairs if o < CLEAN)
 
-    def fmt_rate(x):
-        return "–" if x is None else f"{x / 1e6:.2f} M"
+    def fmt_rate(x, key=None):
+        return "–" if x is None else f"{x / 1e6:.2f} M" + ("*" if key in noisy else "")
 
     def ratio(a, b):
         return None if a is None or b is None or b == 0 else a / b
@@ -146,7 +205,9 @@ def report(path):
         return s
 
     out = []
-    out.append(f"Medians over {runs} run(s) of each benchmark's own median; ✓/✗ = issue-3 target met / not met.\n")
+    out.append(f"{runs} run(s) of every benchmark; each figure is the median, over the runs in which other processes "
+               f"used < {CLEAN:.0%} of the machine ({n_clean} of {len(all_pairs)} measurements), of the benchmark's "
+               f"own median; * = no clean run, median over all runs. ✓/✗ = issue-3 target met / not met.\n")
 
     # --- table 1: throughput
     out.append("### Rollout throughput (agent-steps/s, 256 genomes × 4 episodes × 128 steps)\n")
@@ -157,12 +218,14 @@ def report(path):
     out.append("|---|---|---|---|---|---|")
     for impl in ("simd", "scalar"):
         for t in (1, 2):
-            cells = [fmt_rate(R.get(("dphys", impl, c, p, t))) for c in ("l0", "ladder") for p in ("off", "on")]
+            cells = [fmt_rate(R.get(("dphys", impl, c, p, t)), ("dphys", impl, c, p, t)) for c in ("l0", "ladder")
+                     for p in ("off", "on")]
             out.append(f"| dphys {impl} | {t} | " + " | ".join(cells) + " |")
     for impl in impls_peer:
         ts = sorted({k[4] for k in R if k[0] == "peer" and k[1] == impl})
         for t in ts:
-            cells = [fmt_rate(R.get(("peer", impl, c, p, t))) for c in ("l0", "ladder") for p in ("off", "on")]
+            cells = [fmt_rate(R.get(("peer", impl, c, p, t)), ("peer", impl, c, p, t)) for c in ("l0", "ladder")
+                     for p in ("off", "on")]
             out.append(f"| {impl} | {t} | " + " | ".join(cells) + " |")
     out.append("")
 
@@ -220,8 +283,8 @@ def report(path):
             cells = []
             for p in ("off", "on"):
                 k = (src, impl, "l0", p, pop)
-                cells += ["–" if k not in E else f"{E[k] * 1e3:.2f} ms",
-                          "–" if not es_eval.get(k) else f"{med(es_eval[k]) * 1e3:.2f} ms"]
+                cells += ["–" if k not in E else f"{E[k] * 1e3:.2f} ms" + ("*" if k in noisy else ""),
+                          "–" if EV.get(k) is None else f"{EV[k] * 1e3:.2f} ms"]
             if any(c != "–" for c in cells):
                 out.append(f"| {impl} | {pop} | " + " | ".join(cells) + " |")
     out.append("")
@@ -240,21 +303,21 @@ def report(path):
                     tgt = "≥ 5×" if (target and pop == 256 and dimpl.endswith("2thr")) else "–"
                     out.append(f"| {dimpl} vs {pimpl}, pop {pop} | {tgt} | " + " | ".join(cells) + " |")
     out.append("")
-    loads = [r.get("loadavg_1min") for r in recs if r.get("loadavg_1min") is not None]
-    if loads:
-        out.append(f"1-minute load average while measuring: min {min(loads):.2f}, median "
-                   f"{statistics.median(loads):.2f}, max {max(loads):.2f} (2 cores; > ~1.2 means another "
-                   f"process shared the machine)")
+    others = [o for _, o in all_pairs]
+    if others:
+        out.append(f"CPU share used by other processes during the measurements: median {statistics.median(others):.1%}, "
+                   f"max {max(others):.1%}.")
     print("\n".join(out))
 
 
 def main():
-    if len(sys.argv) >= 2 and sys.argv[1] == "tag" and len(sys.argv) == 4:
-        tag(sys.argv[2], sys.argv[3])
-    elif len(sys.argv) == 2 and sys.argv[1] == "machine":
+    a = sys.argv[1:]
+    if len(a) >= 6 and a[0] == "run" and a[4] == "--":
+        sys.exit(run(a[1], a[2], float(a[3]), a[5:]))
+    elif a == ["machine"]:
         machine()
-    elif len(sys.argv) == 3 and sys.argv[1] == "report":
-        report(sys.argv[2])
+    elif len(a) == 2 and a[0] == "report":
+        report(a[1])
     else:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -22,8 +22,10 @@
 #   ES_GENS=8               generations per ES benchmark
 #   SKIP_SETUP=1            do not run the peers' setup.sh (apt-get; needs root or sudo)
 #   SKIP_BUILD=1            reuse the binaries already in BUILD_DIR
-#   WAIT_QUIET=60           before each repetition wait up to this many seconds for the machine to be
-#                           idle (other processes < 15% of the CPUs); 0: do not wait
+#   WAIT_QUIET=60           before each benchmark wait up to this many seconds for the machine to be
+#                           idle (other processes < 15% of the CPUs); 0: do not wait. Every record
+#                           carries others_cpu_frac (CPU share other processes used while it ran);
+#                           the report takes medians over the runs where that was < 10%.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -90,42 +92,22 @@ if ! "$ROLLOUT" --config=ladder --pop=1 --episodes=1 --steps=1 --reps=1 >/dev/nu
   ENVARG_ladder="--config=$BUILD/peers/env_ladder.json"
 fi
 
-wait_quiet() {  # wait up to WAIT_QUIET s until other processes use < 15% of the CPUs over 2 s
-  [ "$WAIT_QUIET" -gt 0 ] || return 0
-  local waited=0
-  while :; do
-    local busy
-    busy=$($PY - <<'EOF'
-import time
-def snap():
-    with open("/proc/stat") as f:
-        v = list(map(int, f.readline().split()[1:]))
-    return sum(v), v[3] + v[4]
-t0, i0 = snap(); time.sleep(2); t1, i1 = snap()
-print(int(100 * (1 - (i1 - i0) / max(t1 - t0, 1))))
-EOF
-)
-    if [ "$busy" -lt 15 ]; then return 0; fi
-    if [ "$waited" -ge "$WAIT_QUIET" ]; then
-      log "machine still busy (${busy}% of the CPUs in use by others); measuring anyway"
-      return 0
-    fi
-    waited=$((waited + 2))
-  done
+# ---- measurements ----------------------------------------------------------------------------------
+bench() {  # source, command...: run it alone (after waiting for a quiet machine), tag its lines
+  local source=$1; shift
+  $HELPER run "$source" "$r" "$WAIT_QUIET" -- "$@" >> "$OUT" || die "benchmark failed: $*"
 }
 
-# ---- measurements ----------------------------------------------------------------------------------
 $HELPER machine > "$OUT"
 for r in $(seq 1 "$REPS"); do
-  wait_quiet
   log "repetition $r/$REPS: dphys rollouts"
   for cfg in l0 ladder; do
     envarg_var="ENVARG_$cfg"
     for pl in off on; do
       for impl in simd scalar; do
         for t in 1 2; do
-          "$ROLLOUT" "${!envarg_var}" --plasticity=$pl --impl=$impl --threads=$t --pop=256 --episodes=4 \
-            --steps=128 --reps="$REPEATS" | $HELPER tag dphys "$r" >> "$OUT"
+          bench dphys "$ROLLOUT" "${!envarg_var}" --plasticity=$pl --impl=$impl --threads=$t --pop=256 --episodes=4 \
+            --steps=128 --reps="$REPEATS"
         done
       done
     done
@@ -134,21 +116,21 @@ for r in $(seq 1 "$REPS"); do
   for pl in off on; do
     for pop in 64 256; do
       for t in 1 2; do
-        "$ES" --config=l0 --plasticity=$pl --impl=simd --threads=$t --pop=$pop --episodes=4 --steps=128 \
-          --generations="$ES_GENS" | $HELPER tag dphys "$r" >> "$OUT"
+        bench dphys "$ES" --config=l0 --plasticity=$pl --impl=simd --threads=$t --pop=$pop --episodes=4 --steps=128 \
+          --generations="$ES_GENS"
       done
     done
   done
   log "repetition $r/$REPS: peers, NumPy batched (rollout, es)"
-  OPENBLAS_NUM_THREADS=1 $PY "$PEERS/chemotaxis/bench_chemotaxis.py" --backend numpy --what rollout,es \
-    --repeats "$REPEATS" --es-gens "$ES_GENS" | $HELPER tag peers_numpy "$r" >> "$OUT"
-  OPENBLAS_NUM_THREADS=1 $PY "$REPO/bench/peer_numpy_rollout.py" "$PEERS" --config ladder --repeats "$REPEATS" \
-    | $HELPER tag peers_numpy_ladder "$r" >> "$OUT"
+  bench peers_numpy env OPENBLAS_NUM_THREADS=1 $PY "$PEERS/chemotaxis/bench_chemotaxis.py" --backend numpy \
+    --what rollout,es --repeats "$REPEATS" --es-gens "$ES_GENS"
+  bench peers_numpy_ladder env OPENBLAS_NUM_THREADS=1 $PY "$REPO/bench/peer_numpy_rollout.py" "$PEERS" \
+    --config ladder --repeats "$REPEATS"
   log "repetition $r/$REPS: peers, scalar C++ (throughput, es)"
-  "$CHEMO" --fixture "$FIXTURE" --mode throughput --repeats "$REPEATS" | $HELPER tag peers_cpp "$r" >> "$OUT"
-  "$CHEMO" --fixture "$FIXTURE" --mode es --es-gens "$ES_GENS" --cma-gens 2 | $HELPER tag peers_cpp "$r" >> "$OUT"
+  bench peers_cpp "$CHEMO" --fixture "$FIXTURE" --mode throughput --repeats "$REPEATS"
+  bench peers_cpp "$CHEMO" --fixture "$FIXTURE" --mode es --es-gens "$ES_GENS" --cma-gens 2
   for t in 1 2; do
-    "$PEER_CPP" "$FIXTURE" --config ladder --repeats "$REPEATS" --threads $t | $HELPER tag peers_cpp_ladder "$r" >> "$OUT"
+    bench peers_cpp_ladder "$PEER_CPP" "$FIXTURE" --config ladder --repeats "$REPEATS" --threads $t
   done
 done
 log "$(wc -l < "$OUT") records in $OUT"

@@ -44,15 +44,22 @@ int main(int argc, char** argv) {
     } else {
       const auto doc = nlohmann::json::parse(run::read_file(cfg.sweep), nullptr, false);
       if (!doc.is_object() || doc.empty())
-        throw std::runtime_error(cfg.sweep + ": a sweep file must be a non-empty JSON object "
+        throw std::runtime_error(cfg.sweep +
+                                 ": a sweep file must be a non-empty JSON object "
                                  "{\"<condition>\": {partial config}, ...}");
       for (const auto& [name, overrides] : doc.items()) {
         const bool safe = std::all_of(name.begin(), name.end(), [](char ch) {
-          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' || ch == '-';
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '.' || ch == '_' ||
+                 ch == '-';
         });
-        if (!safe || name.front() == '.')
-          throw std::runtime_error(cfg.sweep + ": condition name '" + name +
-                                   "' must use only letters, digits, '.', '_', '-' (it names a directory)");
+        if (name.empty() || !safe || name.front() == '.')
+          throw std::runtime_error(
+              cfg.sweep + ": condition name '" + name +
+              "' must use only letters, digits, '.', '_', '-' (it names a directory)");
+        for (const char* key : {"out", "seed", "seeds", "sweep"})
+          if (overrides.is_object() && overrides.contains(key))
+            throw std::runtime_error(cfg.sweep + ": condition '" + name + "' sets '" + key +
+                                     "', which the sweep itself controls (use --" + key + ")");
         auto c = cfg;
         try {
           from_json(overrides, c);
@@ -74,7 +81,8 @@ int main(int argc, char** argv) {
         std::filesystem::path dir(cfg.out);
         if (!name.empty()) dir /= name;
         if (batch) dir /= fmt::format("seed{}", seed);
-        if (batch) fmt::print("== {}seed {} -> {}\n", name.empty() ? "" : name + ", ", seed, dir.string());
+        if (batch)
+          fmt::print("== {}seed {} -> {}\n", name.empty() ? "" : name + ", ", seed, dir.string());
         const auto res = experiments::run_koki2(c, dir, command_line, print);
         fmt::print("run directory: {}\nbest fitness (best sampled individual): {:.4f}\n",
                    res.dir.string(), res.best_fitness);

@@ -64,6 +64,10 @@ int main(int argc, char** argv) {
     const std::filesystem::path dir(ec.run);
     auto cfg = from_json_file<experiments::koki2_config>(dir / "config.json");
     cfg.threads = ec.threads;
+    if ((ec.override_eta || ec.clamp_modulator) && !cfg.plasticity.enabled)
+      throw std::runtime_error((dir / "config.json").string() +
+                               ": plasticity is disabled in this run, so --override_eta / "
+                               "--clamp_modulator would have no effect");
     if (ec.override_eta) cfg.plasticity.eta = ec.eta;
     if (ec.clamp_modulator) {
       cfg.plasticity.clamp_modulator = true;
@@ -104,7 +108,9 @@ int main(int argc, char** argv) {
       j["run"] = dir.string();
       j["eval_seed"] = ec.eval_seed;
       j["plast_enabled"] = cfg.plasticity.enabled;
-      j["plast_eta"] = cfg.plasticity.eta;
+      j["plast_eta"] = std::stod(fmt::format("{}", cfg.plasticity.eta));  // shortest float text
+      j["clamp_modulator"] = cfg.plasticity.clamp_modulator;
+      if (cfg.plasticity.clamp_modulator) j["clamped_value"] = cfg.plasticity.clamped_value;
       j["common_random_numbers"] = true;
       if (agent) {  // paired difference agent − baseline over identical episodes
         double s = 0, s2 = 0;

@@ -43,14 +43,14 @@ constexpr auto enum_names(lane_impl) {
 struct koki2_config {
   std::uint64_t seed = 0;
   int generations = 20;
-  int threads = 1;  ///< rollout threads; <= 0: all hardware threads
+  int threads = 1;  ///< rollout threads; 0: all hardware threads
   std::string out = "runs/koki2";
   int log_every = 1;  ///< progress line every N generations (all generations are logged to JSONL)
   lane_impl impl = lane_impl::simd;
   std::vector<std::uint64_t>
       seeds;  ///< non-empty: run every seed into out/seed<N> (koki2 batch-evo)
-  /// Non-empty: a JSON file {"<condition>": {partial config}, ...}; every condition × seed runs into
-  /// out/<condition>/seed<N> (koki2's multi-condition grids).
+  /// Non-empty: a JSON file {"<condition>": {partial config}, ...}; every condition × seed runs
+  /// into out/<condition>/seed<N> (koki2's multi-condition grids).
   std::string sweep;
   envs::chemotaxis_config env = l0_2();
   agents::snn_config agent{};
@@ -80,7 +80,8 @@ struct koki2_config {
 }  // namespace dphys::experiments
 
 BOOST_HANA_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out,
-                        log_every, impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es, mvt);
+                        log_every, impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es,
+                        mvt);
 
 namespace dphys::experiments {
 
@@ -131,8 +132,11 @@ struct koki2_result {
 
 /// config.json of a run: the config with every derived value resolved (energy decay, topology
 /// seed).
-inline nlohmann::json resolved_config_json(const koki2_config& cfg) {
+inline nlohmann::json resolved_config_json(const koki2_config& cfg,
+                                           const std::filesystem::path& dir) {
   auto c = cfg;
+  c.out = dir.string();  // this run's own directory (a batch's runs each record theirs)
+  if (c.threads == 0) c.threads = hardware_threads();
   c.env.energy_decay = cfg.env.decay();
   if (c.agent.topology_seed < 0 && c.agent.edge_file.empty())
     c.agent.topology_seed = static_cast<std::int64_t>(cfg.seed + 12345u);
@@ -151,7 +155,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   auto pipeline = koki2_pipeline::make(cfg);
   const auto& net = pipeline.rollout().network();
   auto rd = run::run_directory::create(dir);
-  rd.write_config(resolved_config_json(cfg));
+  rd.write_config(resolved_config_json(cfg, dir));
   {
     const auto& topo = net.edges();
     std::vector<std::int32_t> edges;
@@ -166,7 +170,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   run::manifest_info info;
   info.library_version = std::string(version_string);
   info.seed = cfg.seed;
-  info.threads = cfg.threads;
+  info.threads = cfg.threads == 0 ? hardware_threads() : cfg.threads;
   info.simd_arch =
       cfg.impl == lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar";
   info.command_line = command_line;
@@ -188,8 +192,9 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
     rd.generations().append(r.to_json());
   };
   auto show = [&](const generation_record& r, const search::openai_es&) {
-    if (!progress || (r.generation % static_cast<std::uint32_t>(cfg.log_every) != 0 &&
-                      r.generation + 1 != static_cast<std::uint32_t>(cfg.generations)))
+    if (!progress ||
+        ((r.generation + 1) % static_cast<std::uint32_t>(cfg.log_every) != 0 && r.generation != 0 &&
+         r.generation + 1 != static_cast<std::uint32_t>(cfg.generations)))
       return;
     const double rate =
         r.eval_seconds > 0 ? static_cast<double>(r.evaluations) / r.eval_seconds : 0.0;

@@ -113,7 +113,7 @@ struct evolve_fn {
       rec.generation = g;
       fill_statistics(rec, ev.fitness);
       if constexpr (requires { ev.pass_rate; }) rec.mvt_pass_rate = ev.pass_rate;
-      rec.agent_steps = ev.agent_steps;
+      if constexpr (requires { ev.agent_steps; }) rec.agent_steps = ev.agent_steps;
       if constexpr (requires { strategy.best_fitness(); })
         rec.best_so_far = strategy.best_fitness();
       rec.eval_seconds = std::chrono::duration<double>(t2 - t1).count();
