@@ -20,18 +20,12 @@
 
 #include <dphys/experiments/koki2.hpp>
 
+#include "bench_workload.hpp"
+
 namespace {
 
-enum class bench_env { l0, ladder };
-constexpr auto enum_names(bench_env) {
-  return std::array{std::pair{bench_env::l0, std::string_view{"l0"}},
-                    std::pair{bench_env::ladder, std::string_view{"ladder"}}};
-}
-enum class on_off { off, on };
-constexpr auto enum_names(on_off) {
-  return std::array{std::pair{on_off::off, std::string_view{"off"}},
-                    std::pair{on_off::on, std::string_view{"on"}}};
-}
+using bench::bench_env;
+using bench::on_off;
 
 struct bench_config {
   bench_env config = bench_env::l0;
@@ -100,40 +94,9 @@ int main(int argc, char** argv) {
         fmt::print("usage: dphys_bench_es [--key=value ...]\n{}", describe(bc));
         return 0;
       }
-    // apply_overrides reads --config=X as a JSON file name: take the environment names first.
-    std::vector<const char*> rest;
-    for (int i = 1; i < argc; ++i) {
-      const std::string_view a(argv[i]);
-      if (a == "--config=l0" || a == "--config=ladder") {
-        set_field(bc, "config", a.substr(9));
-      } else if (a == "--config" && i + 1 < argc &&
-                 (std::string_view(argv[i + 1]) == "l0" ||
-                  std::string_view(argv[i + 1]) == "ladder")) {
-        set_field(bc, "config", argv[++i]);
-      } else {
-        rest.push_back(argv[i]);
-      }
-    }
-    apply_overrides(bc, static_cast<int>(rest.size()), rest.data());
-    validate(bc);
+    bench::apply_bench_arguments(bc, argc, argv);
 
-    experiments::koki2_config cfg;
-    cfg.env = envs::chemotaxis_config{};  // koki2 CLI defaults (L0)
-    cfg.env.max_steps = bc.steps;
-    if (bc.config == bench_env::ladder) {
-      cfg.env.num_sources = 4;
-      cfg.env.num_bad_sources = 2;
-      cfg.env.bad_source_integrity_loss = 0.25f;
-      cfg.env.source_deplete = true;
-      cfg.env.respawn_delay = 4;
-      cfg.env.grad_dropout_p = 0.5f;
-    }
-    if (bc.plasticity == on_off::on) {
-      cfg.plasticity.enabled = true;
-      cfg.plasticity.eta = 0.05f;
-      cfg.plasticity.lambda = 0.9f;
-      cfg.plasticity.kind = plasticity::modulator::spike;
-    }
+    auto cfg = bench::workload(bc.config, bc.plasticity, bc.steps);
     cfg.seed = bc.seed;
     cfg.threads = bc.threads;
     cfg.impl = bc.impl;

@@ -147,7 +147,9 @@ class snn {
       : cfg_(cfg),
         topo_(std::move(topo)),
         layout_{static_cast<std::size_t>(cfg.n_neurons), topo_.size(), obs_dim, num_actions},
-        decay_(std::exp(-1.0f / cfg.tau_m)) {}
+        decay_(std::exp(-1.0f / cfg.tau_m)) {
+    index_in_edges();
+  }
 
   [[nodiscard]] const genomes::direct_layout& layout() const { return layout_; }
   [[nodiscard]] const topology& edges() const { return topo_; }
@@ -171,22 +173,27 @@ class snn {
   template <simd::lane_type F>
   F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
+    // Destination-major: neuron i's input is its observation sum, then its in-edges in edge-list
+    // order (the same summation order as an edge-list scatter), accumulated in a register and fused
+    // with the LIF update. New spikes go to spike_prev's buffer (no longer needed), then the
+    // buffers swap.
+    const F theta(cfg_.theta), decay(decay_);
+    const std::uint32_t* src = topo_.src.data();
     for (std::size_t i = 0; i < n; ++i) {
       F acc = p.get<F>(layout_.obs_w() + i * od) * obs[0];
       for (std::size_t j = 1; j < od; ++j)
         acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
+      for (std::uint32_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k) {
+        const std::uint32_t e = in_edge_[k];
+        acc = acc + s.w[e] * s.spike[src[e]];
+      }
       s.current[i] = acc;
-    }
-    for (std::size_t e = 0; e < topo_.size(); ++e)
-      s.current[topo_.dst[e]] = s.current[topo_.dst[e]] + s.w[e] * s.spike[topo_.src[e]];
-    s.spike_prev.swap(s.spike);
-    const F theta(cfg_.theta), decay(decay_);
-    for (std::size_t i = 0; i < n; ++i) {
-      const F v = s.v[i] * decay + s.current[i];
+      const F v = s.v[i] * decay + acc;
       const auto fire = v > theta;
-      s.spike[i] = simd::to_unit<F>(fire);
+      s.spike_prev[i] = simd::to_unit<F>(fire);
       s.v[i] = v - simd::select(fire, theta, F(0.0f));
     }
+    s.spike_prev.swap(s.spike);
     F best(0.0f), action(0.0f);
     for (std::size_t a = 0; a < na; ++a) {
       F score(0.0f);
@@ -209,6 +216,19 @@ class snn {
   topology topo_;
   genomes::direct_layout layout_;
   float decay_;
+  std::vector<std::uint32_t> in_begin_,
+      in_edge_;  // in-edges of neuron i: in_edge_[in_begin_[i]..in_begin_[i+1])
+
+  void index_in_edges() {  // counting sort of the edges by destination, stable (list order kept)
+    const std::size_t n = layout_.n_neurons;
+    in_begin_.assign(n + 1, 0);
+    for (auto d : topo_.dst) ++in_begin_[d + 1];
+    for (std::size_t i = 0; i < n; ++i) in_begin_[i + 1] += in_begin_[i];
+    std::vector<std::uint32_t> next(in_begin_.begin(), in_begin_.end() - 1);
+    in_edge_.assign(topo_.size(), 0);
+    for (std::size_t e = 0; e < topo_.size(); ++e)
+      in_edge_[next[topo_.dst[e]]++] = static_cast<std::uint32_t>(e);
+  }
 };
 
 }  // namespace dphys::agents

@@ -198,7 +198,7 @@ class chemotaxis {
     const F zero(0.0f), one(1.0f);
     auto on = [](const F& unit) { return unit > F(0.5f); };
 
-    std::vector<F> hit_prev(K);
+    std::array<F, 64> hit_prev;  // num_sources <= 64: no heap allocation per step
     for (std::size_t i = 0; i < K; ++i)
       hit_prev[i] = simd::to_unit<F>(on(s.active[i]) && (s.sx[i] == s.x) && (s.sy[i] == s.y));
 
@@ -213,7 +213,7 @@ class chemotaxis {
 
     transition<F> tr;
     F n_good(0.0f), n_bad(0.0f), reached(0.0f);
-    std::vector<F> arrived(K);
+    std::array<F, 64> arrived;
     for (std::size_t i = 0; i < K; ++i) {
       const auto hit_now = on(s.active[i]) && (s.sx[i] == s.x) && (s.sy[i] == s.y);
       const auto is_bad = on(s.bad[i]);
@@ -295,7 +295,7 @@ class chemotaxis {
   // the countdown is 0.
   template <simd::lane_type F>
   void deplete_and_respawn(chemotaxis_state<F>& s, const episode_keys& k, std::uint32_t t,
-                           const std::vector<F>& arrived) const {
+                           const std::array<F, 64>& arrived) const {
     using uint = simd::uint_t<F>;
     const F zero(0.0f), one(1.0f);
     const bool coin = cfg_.num_bad_sources > 0 && cfg_.bad_deplete_p < 1.0f;
@@ -314,10 +314,13 @@ class chemotaxis {
       rt = simd::select(!active && !deplete, simd::max(rt - one, zero), rt);
       rt = simd::select(active, zero, rt);
       const auto respawn = !active && (rt == zero);
-      const F rx = randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i), width_u());
-      const F ry = randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i + 1), height_u());
-      s.sx[i] = simd::select(respawn, rx, s.sx[i]);
-      s.sy[i] = simd::select(respawn, ry, s.sy[i]);
+      if (simd::any(respawn)) {  // counter-based draws: skipping unused ones changes no other draw
+        const F rx = randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i), width_u());
+        const F ry =
+            randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i + 1), height_u());
+        s.sx[i] = simd::select(respawn, rx, s.sx[i]);
+        s.sy[i] = simd::select(respawn, ry, s.sy[i]);
+      }
       s.active[i] = simd::to_unit<F>(active || respawn);
       s.countdown[i] = simd::select(respawn, zero, rt);
     }
