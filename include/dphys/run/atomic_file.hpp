@@ -174,27 +174,38 @@ inline void write_file_atomic(const std::filesystem::path& target, std::string_v
   detail::fsync_directory(dir);
 }
 
-// Reads a whole regular file. Throws io_error naming the file and the OS reason.
-[[nodiscard]] inline std::string read_file(const std::filesystem::path& file) {
-  constexpr std::string_view op = "read_file";
-  detail::unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw detail::os_error(op, file, "cannot open for reading", errno);
+namespace detail {
+// Streams a file in 64 KiB chunks to sink(std::string_view); `reserve(size)` is called first with
+// the file's size when it is a regular file. Throws io_error naming `op`, the file and the OS
+// reason.
+template <class Reserve, class Sink>
+void read_chunks(std::string_view op, const std::filesystem::path& file, Reserve&& reserve,
+                 Sink&& sink) {
+  unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw os_error(op, file, "cannot open for reading", errno);
   struct ::stat st {};
-  if (::fstat(fd.get(), &st) != 0) throw detail::os_error(op, file, "cannot stat", errno);
-  if (S_ISDIR(st.st_mode)) throw detail::os_error(op, file, "cannot read", EISDIR);
-
-  std::string out;
-  if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size));
+  if (::fstat(fd.get(), &st) != 0) throw os_error(op, file, "cannot stat", errno);
+  if (S_ISDIR(st.st_mode)) throw os_error(op, file, "cannot read", EISDIR);
+  if (S_ISREG(st.st_mode) && st.st_size > 0) reserve(static_cast<std::size_t>(st.st_size));
   char buf[1 << 16];
   for (;;) {
     const ::ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw detail::os_error(op, file, "cannot read", errno);
+      throw os_error(op, file, "cannot read", errno);
     }
     if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
+    sink(std::string_view(buf, static_cast<std::size_t>(n)));
   }
+}
+}  // namespace detail
+
+// Reads a whole regular file. Throws io_error naming the file and the OS reason.
+[[nodiscard]] inline std::string read_file(const std::filesystem::path& file) {
+  std::string out;
+  detail::read_chunks(
+      "read_file", file, [&](std::size_t size) { out.reserve(size); },
+      [&](std::string_view chunk) { out.append(chunk); });
   return out;
 }
 

@@ -139,20 +139,10 @@ class sha256_hasher {
 
 // Hashes a file by streaming it; throws io_error naming the file if it cannot be opened or read.
 [[nodiscard]] inline std::string sha256_file(const std::filesystem::path& file) {
-  constexpr std::string_view op = "sha256_file";
-  detail::unique_fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw detail::os_error(op, file, "cannot open for reading", errno);
   sha256_hasher hasher;
-  char buf[1 << 16];
-  for (;;) {
-    const ::ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw detail::os_error(op, file, "cannot read", errno);
-    }
-    if (n == 0) break;
-    hasher.update(std::string_view(buf, static_cast<std::size_t>(n)));
-  }
+  detail::read_chunks(
+      "sha256_file", file, [](std::size_t) {},
+      [&](std::string_view chunk) { hasher.update(chunk); });
   return hasher.finish_hex();
 }
 
