@@ -138,7 +138,7 @@ struct lane_params {
 /// Per-lane dynamic state of the network.
 template <simd::lane_type F>
 struct snn_state {
-  std::vector<F> v, spike, spike_prev, w, trace, current;
+  std::vector<F> v, spike, spike_prev, w, trace;
 };
 
 class snn {
@@ -162,7 +162,6 @@ class snn {
     s.v.assign(n, F(0.0f));
     s.spike.assign(n, F(0.0f));
     s.spike_prev.assign(n, F(0.0f));
-    s.current.assign(n, F(0.0f));
     s.trace.assign(e, F(0.0f));
     s.w.resize(e);
     for (std::size_t i = 0; i < e; ++i) s.w[i] = p.get<F>(layout_.rec_w() + i);
@@ -187,7 +186,6 @@ class snn {
         const std::uint32_t e = in_edge_[k];
         acc = acc + s.w[e] * s.spike[src[e]];
       }
-      s.current[i] = acc;
       const F v = s.v[i] * decay + acc;
       const auto fire = v > theta;
       s.spike_prev[i] = simd::to_unit<F>(fire);
