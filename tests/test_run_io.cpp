@@ -3,6 +3,7 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dphys/core/state_io.hpp>
 #include <dphys/run/atomic_file.hpp>
 #include <dphys/run/jsonl.hpp>
 #include <dphys/run/manifest.hpp>
@@ -887,4 +889,98 @@ TEST_CASE(
   CHECK(rn::read_file(tmp / "run" / "manifest.json") == before);
   CHECK_CONTAINS(message_of<rn::format_error>([&] { run.finalize(json::array()); }),
                  "the manifest must be a JSON object");
+}
+
+// ------------------------------------------------------------------------------------------------
+// core/state_io.hpp: checkpoint records round-trip exactly; any damage is refused by name.
+
+namespace {
+enum class io_colour : std::uint8_t { red = 3, blue = 7 };
+
+std::string sample_state() {
+  dphys::state_writer w;
+  w.put("generation", std::uint32_t{12});
+  w.put("sigma", -0.0f);
+  w.put("nan", std::numeric_limits<double>::quiet_NaN());
+  w.put("count", std::size_t{1} << 40);
+  w.put("colour", io_colour::blue);
+  {
+    auto s = w.scope("es");
+    w.put("mean", std::vector<float>{1.5f, -2.25f, 1e-30f});
+    w.put("label", std::string("ok"));
+  }
+  w.put("empty", std::vector<double>{});
+  return w.bytes();
+}
+}  // namespace
+
+TEST_CASE("state_io: records round-trip bit for bit in order, scopes prefix names") {
+  dphys::state_reader r(sample_state(), "ckpt.bin");
+  CHECK(r.get<std::uint32_t>("generation") == 12u);
+  const float s = r.get<float>("sigma");
+  CHECK(std::signbit(s));
+  CHECK(std::isnan(r.get<double>("nan")));
+  CHECK(r.get<std::size_t>("count") == (std::size_t{1} << 40));
+  CHECK(r.get<io_colour>("colour") == io_colour::blue);
+  {
+    auto sc = r.scope("es");
+    std::vector<float> mean;
+    r.get("mean", mean, 3);
+    CHECK(mean == std::vector<float>{1.5f, -2.25f, 1e-30f});
+    std::string label;
+    r.get("label", label);
+    CHECK(label == "ok");
+  }
+  std::vector<double> empty{1.0};
+  r.get("empty", empty);
+  CHECK(empty.empty());
+  CHECK(r.at_end());
+  r.expect_end();
+}
+
+TEST_CASE("state_io: wrong name, type, size, truncation and corruption are refused by name") {
+  const std::string bytes = sample_state();
+  {
+    dphys::state_reader r(bytes, "ckpt.bin");
+    CHECK_THROWS_WITH_AS((void)r.get<std::uint32_t>("gen"),
+                         "ckpt.bin: expected record 'gen' but found 'generation' (checkpoint "
+                         "written by a different version?)",
+                         dphys::state_error);
+  }
+  {
+    dphys::state_reader r(bytes, "ckpt.bin");
+    CHECK_THROWS_WITH_AS((void)r.get<std::int32_t>("generation"),
+                         "ckpt.bin: record 'generation' has type uint32, expected int32",
+                         dphys::state_error);
+  }
+  {
+    dphys::state_reader r(bytes, "ckpt.bin");
+    (void)r.get<std::uint32_t>("generation");
+    (void)r.get<float>("sigma");
+    (void)r.get<double>("nan");
+    (void)r.get<std::size_t>("count");
+    (void)r.get<io_colour>("colour");
+    auto sc = r.scope("es");
+    std::vector<float> mean;
+    CHECK_THROWS_WITH_AS(r.get("mean", mean, 4),
+                         "ckpt.bin: record 'es/mean' holds 3 values, expected 4",
+                         dphys::state_error);
+  }
+  {
+    dphys::state_reader r(bytes, "ckpt.bin");
+    (void)r.get<std::uint32_t>("generation");
+    CHECK_THROWS_AS(r.expect_end(), dphys::state_error);
+  }
+  CHECK_THROWS_WITH_AS(dphys::state_reader(bytes.substr(0, bytes.size() - 5), "ckpt.bin"),
+                       "ckpt.bin is truncated (no end marker)", dphys::state_error);
+  std::string flipped = bytes;
+  flipped[20] = static_cast<char>(flipped[20] ^ 0x10);
+  CHECK_THROWS_WITH_AS(dphys::state_reader(flipped, "ckpt.bin"),
+                       "ckpt.bin is corrupt (checksum mismatch)", dphys::state_error);
+  CHECK_THROWS_WITH_AS(dphys::state_reader("{\"json\": true}", "ckpt.bin"),
+                       "ckpt.bin is not a dphys checkpoint (missing the \"DPHYSST1\" header)",
+                       dphys::state_error);
+  // Every strict prefix of a valid archive is refused (no partial load).
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    CHECK_THROWS_AS(dphys::state_reader(bytes.substr(0, n)), dphys::state_error);
 }
