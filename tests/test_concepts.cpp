@@ -49,6 +49,7 @@ struct sphere {
 
 /// Minimal strategy: (1, λ) random search around the best so far.
 struct random_search {
+  using value_type = float;
   explicit random_search(std::vector<float> start) : centre(std::move(start)) {}
   std::vector<float> centre, pop, best_;
   std::size_t lambda = 8;

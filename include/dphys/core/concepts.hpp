@@ -69,21 +69,32 @@ concept crucible = requires(const C& c, std::span<const float> pop, const Keys& 
 };
 
 /// search_strategy<S> — which candidates next?
-/// Minimal complete definition: s.ask() -> span of population_size() × dimension() floats
-/// (row-major);
-///   s.tell(span<const float> fitness); s.dimension(); s.population_size(); s.generation();
-///   s.best().
+/// Minimal complete definition: S::value_type (the floating-point type of genomes and fitness:
+///   float for the SIMD rollouts, double for the CMA-ES family on numerical problems);
+///   s.ask() -> span of population_size() × dimension() value_types (row-major);
+///   s.tell(span<const value_type> fitness) (higher is better; negate to minimise);
+///   s.dimension(); s.population_size(); s.generation(); s.best().
 /// Laws: ask is a pure function of (state, seed, generation); same seed ⇒ same ask sequence given
-/// the same
-///   tells; tell advances generation() by one.
+///   the same tells; tell advances generation() by one.
 template <class S>
-concept search_strategy = requires(S& s, std::span<const float> fitness) {
-  { s.ask() } -> std::convertible_to<std::span<const float>>;
-  s.tell(fitness);
-  { s.dimension() } -> std::convertible_to<std::size_t>;
-  { s.population_size() } -> std::convertible_to<std::size_t>;
-  { s.generation() } -> std::convertible_to<std::uint32_t>;
-  { s.best() } -> std::convertible_to<std::span<const float>>;
+concept search_strategy =
+    std::floating_point<typename S::value_type> &&
+    requires(S& s, std::span<const typename S::value_type> fitness) {
+      { s.ask() } -> std::convertible_to<std::span<const typename S::value_type>>;
+      s.tell(fitness);
+      { s.dimension() } -> std::convertible_to<std::size_t>;
+      { s.population_size() } -> std::convertible_to<std::size_t>;
+      { s.generation() } -> std::convertible_to<std::uint32_t>;
+      { s.best() } -> std::convertible_to<std::span<const typename S::value_type>>;
+    };
+
+/// checkpointable<S> — state that can be saved into and restored from a dphys::state_writer /
+/// state_reader archive (core/state_io.hpp). Law: save, load into a freshly constructed object
+/// with the same configuration, and every later observable result is bitwise identical.
+template <class S, class Writer, class Reader>
+concept checkpointable = requires(const S& cs, S& s, Writer& w, Reader& r) {
+  cs.save(w);
+  s.load(r);
 };
 
 }  // namespace dphys

@@ -83,6 +83,8 @@ inline std::vector<float> centred_ranks(std::span<const float> f) {
 
 class openai_es {
  public:
+  using value_type = float;
+
   /// `mean` is μ₀ (koki2: the genome initialiser's draw for member 0).
   openai_es(openai_es_config cfg, std::vector<float> mean, std::uint64_t seed)
       : cfg_(cfg), mean_(std::move(mean)), seed_(seed) {
