@@ -68,17 +68,20 @@ int main(int argc, char** argv) {
     for (int m = 0; m < bc.pop; ++m)
       pipeline.genome.init(bc.seed, static_cast<std::uint32_t>(m), std::span(pop).subspan(static_cast<std::size_t>(m) * d, d));
 
-    std::vector<double> times;
+    std::vector<double> times, cpu_times;
     crucibles::evaluation ev;
     for (int r = 0; r < bc.reps + 1; ++r) {  // first repetition warms caches and is not timed
       const auto t0 = std::chrono::steady_clock::now();
+      const double c0 = bench::process_cpu_seconds();
       ev = experiments::evaluate_with(cfg.impl = bc.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
+      const double c1 = bench::process_cpu_seconds();
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (r > 0) times.push_back(s);
+      if (r > 0) {
+        times.push_back(s);
+        cpu_times.push_back(c1 - c0);
+      }
     }
-    auto sorted = times;
-    std::sort(sorted.begin(), sorted.end());
-    const double median = sorted[sorted.size() / 2];
+    const double median = bench::median(times), cpu_median = bench::median(cpu_times);
     double mean_fitness = 0;
     for (float f : ev.fitness) mean_fitness += f;
     mean_fitness /= static_cast<double>(ev.fitness.size());
@@ -96,6 +99,9 @@ int main(int argc, char** argv) {
                      {"times_s", times},
                      {"median_s", median},
                      {"agent_steps_per_s", static_cast<double>(ev.agent_steps) / median},
+                     {"cpu_times_s", cpu_times},
+                     {"agent_steps_per_cpu_s", static_cast<double>(ev.agent_steps) / cpu_median},
+                     {"load_average_1min", bench::load_average()},
                      {"mean_fitness", mean_fitness},
                      {"library_version", version_string}};
     std::cout << j.dump() << std::endl;

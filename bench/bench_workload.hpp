@@ -3,7 +3,10 @@
 // dropout 0.5; plasticity on = spike modulator, η 0.05, λ 0.9 (koki2's Stage-2 condition).
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <cstdlib>
+#include <ctime>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -11,6 +14,26 @@
 #include <dphys/experiments/koki2.hpp>
 
 namespace bench {
+
+/// CPU seconds consumed by this process (all threads). On a loaded machine, agent-steps per CPU
+/// second of a 1-thread run is a steadier figure than per wall-clock second; both are printed.
+inline double process_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+/// The 1-minute load average (-1 if unavailable): printed so a noisy measurement can be spotted.
+inline double load_average() {
+  double l[1] = {-1.0};
+  return getloadavg(l, 1) == 1 ? l[0] : -1.0;
+}
+
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
 
 enum class bench_env { l0, ladder };
 constexpr auto enum_names(bench_env) {

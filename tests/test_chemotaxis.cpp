@@ -259,22 +259,28 @@ TEST_CASE_TEMPLATE("chemotaxis: source placement and bad assignment are exact an
 
 namespace {
 /// Two neurons, one edge 0 -> 1, both spiking: the trace becomes 1 after one update.
+inline agents::snn two_neuron_net() {
+  agents::snn_config sc;
+  sc.n_neurons = 2;
+  return agents::snn(sc, agents::topology{{0}, {1}, 2}, 1, 1);
+}
+
 template <class F>
 struct two_neurons {
-  agents::topology topo{{0}, {1}, 2};
+  agents::snn net = two_neuron_net();
   agents::lane_params params;
   agents::snn_state<F> s;
   two_neurons() {
-    // mod_w = (0.5, 0.5) at offset 0 so that mod_w · s = 1 with both neurons firing.
-    params.assign(2, simd::lanes_v<F>, [](std::size_t) {
-      static const float mod[2] = {0.5f, 0.5f};
-      return mod;
-    });
-    s.v.assign(2, F(0.0f));
+    // mod_w = (0.5, 0.5) so that mod_w · s = 1 with both neurons firing; every other parameter 0.
+    std::vector<float> genome(net.layout().size(), 0.0f);
+    genome[net.layout().mod_w()] = 0.5f;
+    genome[net.layout().mod_w() + 1] = 0.5f;
+    params.assign(genome.size(), simd::lanes_v<F>, [&](std::size_t) { return genome.data(); });
+    net.reset(s, params);
     s.spike.assign(2, F(1.0f));
     s.spike_prev.assign(2, F(1.0f));
-    s.w.assign(1, F(0.0f));
-    s.trace.assign(1, F(0.0f));
+    s.active.assign(2, 1);
+    s.active_prev.assign(2, 1);
   }
 };
 }  // namespace
@@ -287,7 +293,7 @@ TEST_CASE_TEMPLATE("eligibility trace: koki2's constructed two-neuron cases", F,
   {
     two_neurons<F> t;
     plasticity::eligibility_trace rule(c);
-    const auto out = rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    const auto out = rule.update(t.s, t.net, t.params, plasticity::modulator_signals<F>{});
     CHECK(lanes_equal(t.s.trace[0], 1.0f));
     CHECK(lanes_equal(t.s.w[0], 0.5f * math::tanh(1.0f)));
     CHECK(std::fabs(lane0(t.s.w[0]) - 0.5f * std::tanh(1.0f)) < 1e-6f);
@@ -300,7 +306,7 @@ TEST_CASE_TEMPLATE("eligibility trace: koki2's constructed two-neuron cases", F,
     plasticity::modulator_signals<F> sig;
     sig.drive_before = F(0.75f);
     sig.drive_after = F(0.25f);  // drive reduced by 0.5
-    rule.update(t.s, t.topo, t.params, 0, sig);
+    rule.update(t.s, t.net, t.params, sig);
     CHECK(lanes_equal(t.s.w[0], 0.5f * math::tanh(0.5f)));
   }
   {
@@ -311,14 +317,14 @@ TEST_CASE_TEMPLATE("eligibility trace: koki2's constructed two-neuron cases", F,
     plasticity::modulator_signals<F> sig;
     sig.energy_gained = F(0.5f);
     sig.integrity_lost = F(0.25f);
-    rule.update(t.s, t.topo, t.params, 0, sig);
+    rule.update(t.s, t.net, t.params, sig);
     CHECK(lanes_equal(t.s.w[0], 0.5f * math::tanh(2.0f * 0.25f)));
   }
   {
     c.enabled = false;
     two_neurons<F> t;
     plasticity::eligibility_trace rule(c);
-    const auto out = rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    const auto out = rule.update(t.s, t.net, t.params, plasticity::modulator_signals<F>{});
     CHECK(lanes_equal(t.s.w[0], 0.0f));
     CHECK(lanes_equal(t.s.trace[0], 0.0f));
     CHECK(lanes_equal(out.mean_abs_dw, 0.0f));
@@ -336,17 +342,17 @@ TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip 
   t.s.w[0] = F(0.3f);
   plasticity::eligibility_trace rule(c);
   for (int i = 0; i < 100; ++i)
-    rule.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    rule.update(t.s, t.net, t.params, plasticity::modulator_signals<F>{});
   CHECK(lanes_equal(t.s.w[0], 0.3f));
   c.clamped_value = 1.0f;
   plasticity::eligibility_trace up(c);
   for (int i = 0; i < 100; ++i)
-    up.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    up.update(t.s, t.net, t.params, plasticity::modulator_signals<F>{});
   CHECK(lanes_equal(t.s.w[0], 3.0f));
   c.clamped_value = -1.0f;
   plasticity::eligibility_trace down(c);
   for (int i = 0; i < 100; ++i)
-    down.update(t.s, t.topo, t.params, 0, plasticity::modulator_signals<F>{});
+    down.update(t.s, t.net, t.params, plasticity::modulator_signals<F>{});
   CHECK(lanes_equal(t.s.w[0], -3.0f));
 }
 

@@ -305,8 +305,7 @@ TEST_CASE(
     std::array<simd::native, 4> obs{simd::native(n01(rng)), simd::native(n01(rng)),
                                     simd::native(n01(rng)), simd::native(n01(rng))};
     net.act(s, p, obs.data());
-    rule.update(s, net.edges(), p, net.layout().mod_w(),
-                plasticity::modulator_signals<simd::native>{});
+    rule.update(s, net, p, plasticity::modulator_signals<simd::native>{});
   }
   bool bounded = true;
   for (const auto& w : s.w)

@@ -6,6 +6,7 @@
 // probability below ~1e-6 (stated at each check). A failure therefore means a defect, not bad luck.
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -14,12 +15,14 @@
 #include <limits>
 #include <numbers>
 #include <span>
+#include <stdexcept>
 #include <tuple>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include <dphys/core/math.hpp>
+#include <dphys/core/parallel.hpp>
 #include <dphys/core/random.hpp>
 #include <dphys/core/simd.hpp>
 
@@ -719,3 +722,45 @@ TEST_CASE(
 }
 
 }  // namespace
+
+// ------------------------------------------------------------------------------------------------
+// core/parallel.hpp: every index runs exactly once for any thread count, exceptions propagate,
+// nested calls run serially, and the pool survives many jobs.
+
+TEST_CASE("parallel_for: each index exactly once, any thread count, pool reused") {
+  for (int threads : {1, 2, 3, 8}) {
+    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{1000}}) {
+      std::vector<std::atomic<int>> hits(n);
+      dphys::parallel_for(n, threads, [&](std::size_t i) { hits[i].fetch_add(1); });
+      for (std::size_t i = 0; i < n; ++i) CHECK(hits[i].load() == 1);
+    }
+  }
+  std::atomic<long> sum{0};
+  for (int job = 0; job < 200; ++job)
+    dphys::parallel_for(4, 2, [&](std::size_t i) { sum += static_cast<long>(i); });
+  CHECK(sum.load() == 200 * 6);
+}
+
+TEST_CASE("parallel_for: the first exception is rethrown after all threads finish") {
+  std::atomic<int> ran{0};
+  CHECK_THROWS_WITH_AS(dphys::parallel_for(64, 2,
+                                           [&](std::size_t i) {
+                                             ran.fetch_add(1);
+                                             if (i == 5) throw std::runtime_error("task 5 failed");
+                                           }),
+                       "task 5 failed", std::runtime_error);
+  CHECK(ran.load() >= 6);
+  CHECK(ran.load() <= 64);
+  // The pool is still usable afterwards.
+  std::atomic<int> after{0};
+  dphys::parallel_for(10, 2, [&](std::size_t) { after.fetch_add(1); });
+  CHECK(after.load() == 10);
+}
+
+TEST_CASE("parallel_for: nested calls run serially inside a task") {
+  std::vector<std::atomic<int>> hits(16 * 16);
+  dphys::parallel_for(16, 2, [&](std::size_t i) {
+    dphys::parallel_for(16, 2, [&](std::size_t j) { hits[i * 16 + j].fetch_add(1); });
+  });
+  for (auto& h : hits) CHECK(h.load() == 1);
+}

@@ -3,17 +3,21 @@
 // subtraction, strict threshold, motor readout argmax (first index on ties).
 //
 // Config: snn_config. The edge list (`topology`) is built from a seed or loaded from a file.
-// Determinism: summation orders are fixed (observation channels in order, then edges in list order,
-// motor
-//   units in neuron order, then the bias), so the float and the SIMD instantiations agree bit for
-//   bit.
+// Determinism: summation orders are fixed — a neuron's input is its observation channels in order,
+//   then its in-edges in source order (ties: list order; for the source-major lists that
+//   topology::random builds, this is list order); motor scores sum the units in neuron order, then
+//   the bias — so the float and the SIMD instantiations agree bit for bit.
+// Sparsity: a silent neuron contributes nothing (not 0·w), so the recurrent and motor passes visit
+//   only the sources that spiked in at least one lane of the block; skipped terms are exactly +0.
 // SIMD: one lane per (member, episode); per-lane parameters are lane-interleaved (`lane_params`).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -135,10 +139,13 @@ struct lane_params {
   }
 };
 
-/// Per-lane dynamic state of the network.
+/// Per-lane dynamic state of the network. Edge arrays (w, trace) are in the network's internal
+/// edge order (snn::edge_order()); `active[i]` says whether neuron i spiked in any lane.
 template <simd::lane_type F>
 struct snn_state {
   std::vector<F> v, spike, spike_prev, w, trace;
+  std::vector<std::uint8_t> active, active_prev;
+  std::vector<F> input;  ///< scratch: this step's input current per neuron
 };
 
 class snn {
@@ -148,13 +155,21 @@ class snn {
         topo_(std::move(topo)),
         layout_{static_cast<std::size_t>(cfg.n_neurons), topo_.size(), obs_dim, num_actions},
         decay_(std::exp(-1.0f / cfg.tau_m)) {
-    index_in_edges();
+    index_edges();
   }
 
   [[nodiscard]] const genomes::direct_layout& layout() const { return layout_; }
+  /// The edge list as given (genome order of rec_w; exported as edge_index.npy).
   [[nodiscard]] const topology& edges() const { return topo_; }
   [[nodiscard]] const snn_config& config() const { return cfg_; }
   [[nodiscard]] float membrane_decay() const { return decay_; }
+
+  /// Internal edge order: edges stably sorted by source. Internal edge k is list edge
+  /// edge_order()[k]; the out-edges of neuron j are internal edges [out_begin()[j],
+  /// out_begin()[j+1]) and internal edge k ends at edge_dst()[k].
+  [[nodiscard]] std::span<const std::uint32_t> edge_order() const { return order_; }
+  [[nodiscard]] std::span<const std::uint32_t> out_begin() const { return out_begin_; }
+  [[nodiscard]] std::span<const std::uint32_t> edge_dst() const { return dst_; }
 
   template <simd::lane_type F>
   void reset(snn_state<F>& s, const lane_params& p) const {
@@ -162,70 +177,106 @@ class snn {
     s.v.assign(n, F(0.0f));
     s.spike.assign(n, F(0.0f));
     s.spike_prev.assign(n, F(0.0f));
+    s.active.assign(n, 0);
+    s.active_prev.assign(n, 0);
+    s.input.assign(n, F(0.0f));
     s.trace.assign(e, F(0.0f));
     s.w.resize(e);
-    for (std::size_t i = 0; i < e; ++i) s.w[i] = p.get<F>(layout_.rec_w() + i);
+    for (std::size_t k = 0; k < e; ++k) s.w[k] = p.get<F>(layout_.rec_w() + order_[k]);
   }
 
   /// One forward step on observation obs[0..obs_dim); returns the chosen action (as a float
-  /// 0..A-1). Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's.
+  /// 0..A-1). Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's
+  /// (likewise s.active / s.active_prev).
   template <simd::lane_type F>
   F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
-    // Destination-major: neuron i's input is its observation sum, then its in-edges in edge-list
-    // order (the same summation order as an edge-list scatter), accumulated in a register and fused
-    // with the LIF update. New spikes go to spike_prev's buffer (no longer needed), then the
-    // buffers swap.
-    const F theta(cfg_.theta), decay(decay_);
-    const std::uint32_t* src = topo_.src.data();
+    const F zero(0.0f);
+    // Observation drive, channels in order.
     for (std::size_t i = 0; i < n; ++i) {
       F acc = p.get<F>(layout_.obs_w() + i * od) * obs[0];
       for (std::size_t j = 1; j < od; ++j)
         acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
-      for (std::uint32_t k = in_begin_[i]; k < in_begin_[i + 1]; ++k) {
-        const std::uint32_t e = in_edge_[k];
-        acc = acc + s.w[e] * s.spike[src[e]];
+      s.input[i] = acc;
+    }
+    // Recurrent input, scattered from the sources that spiked in some lane, in source order: each
+    // destination receives its in-edges in source order. Lanes where the source is silent add +0.
+    for (std::size_t j = 0; j < n; ++j) {
+      if (!s.active[j]) continue;
+      const auto fired = s.spike[j] > zero;
+      for (std::uint32_t k = out_begin_[j]; k < out_begin_[j + 1]; ++k) {
+        F& in = s.input[dst_[k]];
+        in = in + simd::select(fired, s.w[k], zero);
       }
-      const F v = s.v[i] * decay + acc;
+    }
+    // Leaky integrate-and-fire; new spikes go to spike_prev's buffer (no longer needed), then the
+    // buffers swap.
+    const F theta(cfg_.theta), decay(decay_);
+    for (std::size_t i = 0; i < n; ++i) {
+      const F v = s.v[i] * decay + s.input[i];
       const auto fire = v > theta;
       s.spike_prev[i] = simd::to_unit<F>(fire);
-      s.v[i] = v - simd::select(fire, theta, F(0.0f));
+      s.active_prev[i] = simd::any(fire) ? 1 : 0;
+      s.v[i] = v - simd::select(fire, theta, zero);
     }
     s.spike_prev.swap(s.spike);
+    s.active_prev.swap(s.active);
+    // Motor readout: scores over the spiking units in neuron order (silent units add +0, and a
+    // score starting at +0 never becomes −0, so skipping them is exact), then the bias.
+    std::array<F, max_actions> score;
+    for (std::size_t a = 0; a < na; ++a) score[a] = zero;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!s.active[i]) continue;
+      const auto fired = s.spike[i] > zero;
+      for (std::size_t a = 0; a < na; ++a)
+        score[a] = score[a] + simd::select(fired, p.get<F>(layout_.motor_w() + i * na + a), zero);
+    }
     F best(0.0f), action(0.0f);
     for (std::size_t a = 0; a < na; ++a) {
-      F score(0.0f);
-      for (std::size_t i = 0; i < n; ++i)
-        score = score + s.spike[i] * p.get<F>(layout_.motor_w() + i * na + a);
-      score = score + p.get<F>(layout_.motor_b() + a);
+      const F sc = score[a] + p.get<F>(layout_.motor_b() + a);
       if (a == 0) {
-        best = score;
+        best = sc;
         continue;
       }
-      const auto better = score > best;  // strict: first index wins ties
-      best = simd::select(better, score, best);
+      const auto better = sc > best;  // strict: first index wins ties
+      best = simd::select(better, sc, best);
       action = simd::select(better, F(static_cast<float>(a)), action);
     }
     return action;
   }
+
+  /// Largest number of motor actions (readout scores live on the stack).
+  static constexpr std::size_t max_actions = 16;
 
  private:
   snn_config cfg_;
   topology topo_;
   genomes::direct_layout layout_;
   float decay_;
-  std::vector<std::uint32_t> in_begin_,
-      in_edge_;  // in-edges of neuron i: in_edge_[in_begin_[i]..in_begin_[i+1])
+  std::vector<std::uint32_t> order_, out_begin_, dst_;
 
-  void index_in_edges() {  // counting sort of the edges by destination, stable (list order kept)
+  void index_edges() {  // counting sort of the edges by source, stable (list order kept per source)
     const std::size_t n = layout_.n_neurons;
-    in_begin_.assign(n + 1, 0);
-    for (auto d : topo_.dst) ++in_begin_[d + 1];
-    for (std::size_t i = 0; i < n; ++i) in_begin_[i + 1] += in_begin_[i];
-    std::vector<std::uint32_t> next(in_begin_.begin(), in_begin_.end() - 1);
-    in_edge_.assign(topo_.size(), 0);
+    if (layout_.num_actions > max_actions)
+      throw std::invalid_argument("snn: " + std::to_string(layout_.num_actions) +
+                                  " motor actions, at most " + std::to_string(max_actions));
     for (std::size_t e = 0; e < topo_.size(); ++e)
-      in_edge_[next[topo_.dst[e]]++] = static_cast<std::uint32_t>(e);
+      if (topo_.src[e] >= n || topo_.dst[e] >= n)
+        throw std::invalid_argument("snn: edge " + std::to_string(e) + " (" +
+                                    std::to_string(topo_.src[e]) + " -> " +
+                                    std::to_string(topo_.dst[e]) + ") leaves the " +
+                                    std::to_string(n) + " neurons");
+    out_begin_.assign(n + 1, 0);
+    for (auto src : topo_.src) ++out_begin_[src + 1];
+    for (std::size_t i = 0; i < n; ++i) out_begin_[i + 1] += out_begin_[i];
+    std::vector<std::uint32_t> next(out_begin_.begin(), out_begin_.end() - 1);
+    order_.assign(topo_.size(), 0);
+    dst_.assign(topo_.size(), 0);
+    for (std::size_t e = 0; e < topo_.size(); ++e) {
+      const std::uint32_t k = next[topo_.src[e]]++;
+      order_[k] = static_cast<std::uint32_t>(e);
+      dst_[k] = topo_.dst[e];
+    }
   }
 };
 

@@ -297,8 +297,7 @@ class chemotaxis_rollout {
         if (ctl.rule->enabled()) {
           const plasticity::modulator_signals<F> sig{drive_prev, drive_now, tr.energy_gained,
                                                      tr.integrity_lost};
-          ps =
-              ctl.rule->update(net_state, ctl.net->edges(), params, ctl.net->layout().mod_w(), sig);
+          ps = ctl.rule->update(net_state, *ctl.net, params, sig);
         }
       }
       drive_prev = drive_now;

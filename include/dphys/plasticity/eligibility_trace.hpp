@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 #include <utility>
 
@@ -69,21 +70,24 @@ class eligibility_trace {
   [[nodiscard]] const eligibility_trace_config& config() const { return cfg_; }
   [[nodiscard]] bool enabled() const { return cfg_.enabled; }
 
-  /// Applies one update after the agent's forward pass and the env transition. `mod_w_offset` is
-  /// where mod_w starts in the lane parameters (spike modulator readout).
+  /// Applies one update after the agent's forward pass and the env transition (s.spike = this
+  /// step's spikes = post, s.spike_prev = the previous step's = pre). Edges are visited in the
+  /// network's internal (source) order, which fixes the summation order of mean |Δw|.
   template <simd::lane_type F>
-  plasticity_step<F> update(agents::snn_state<F>& s, const agents::topology& topo,
-                            const agents::lane_params& p, std::size_t mod_w_offset,
-                            const modulator_signals<F>& sig) const {
+  plasticity_step<F> update(agents::snn_state<F>& s, const agents::snn& net,
+                            const agents::lane_params& p, const modulator_signals<F>& sig) const {
     plasticity_step<F> out;
     if (!cfg_.enabled) return out;
+    const F zero(0.0f);
     F m(0.0f);
     if (cfg_.clamp_modulator) {
       m = F(cfg_.clamped_value);
     } else if (cfg_.kind == modulator::spike) {
+      // Readout over the spiking units in neuron order; silent units add exactly +0 (skipped).
+      const std::size_t mod_w = net.layout().mod_w();
       F acc(0.0f);
       for (std::size_t i = 0; i < s.spike.size(); ++i)
-        acc = acc + p.get<F>(mod_w_offset + i) * s.spike[i];
+        if (s.active[i]) acc = acc + simd::select(s.spike[i] > zero, p.get<F>(mod_w + i), zero);
       m = math::tanh(acc);
     } else {
       const F c(cfg_.mod_drive_scale);
@@ -92,15 +96,29 @@ class eligibility_trace {
       m = math::tanh(c * raw);
     }
     const F lambda(cfg_.lambda), gate = F(cfg_.eta) * m, lo(-cfg_.w_clip), hi(cfg_.w_clip);
+    const auto out_begin = net.out_begin();
+    const auto dst = net.edge_dst();
+    const std::size_t n = s.spike.size();
     F sum_abs(0.0f);
-    for (std::size_t e = 0; e < topo.size(); ++e) {
-      const F tr = lambda * s.trace[e] + s.spike_prev[topo.src[e]] * s.spike[topo.dst[e]];
-      s.trace[e] = tr;
-      const F w_new = simd::clamp(s.w[e] + gate * tr, lo, hi);
-      sum_abs = sum_abs + simd::abs(w_new - s.w[e]);
-      s.w[e] = w_new;
+    auto apply = [&](std::uint32_t k, const F& tr) {
+      s.trace[k] = tr;
+      const F w_new = simd::clamp(s.w[k] + gate * tr, lo, hi);
+      sum_abs = sum_abs + simd::abs(w_new - s.w[k]);
+      s.w[k] = w_new;
+    };
+    for (std::size_t j = 0; j < n; ++j) {
+      if (s.active_prev[j]) {
+        const F pre = s.spike_prev[j];
+        for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
+          apply(k, lambda * s.trace[k] + pre * s.spike[dst[k]]);
+      } else {
+        // pre = 0 in every lane: e' = λe + (+0) = λe exactly (traces are never −0).
+        for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
+          apply(k, lambda * s.trace[k]);
+      }
     }
-    out.mean_abs_dw = topo.size() ? sum_abs / F(static_cast<float>(topo.size())) : F(0.0f);
+    const std::size_t e = s.trace.size();
+    out.mean_abs_dw = e ? sum_abs / F(static_cast<float>(e)) : F(0.0f);
     out.abs_modulator = simd::abs(m);
     return out;
   }
