@@ -31,6 +31,9 @@ struct bench_config {
   int steps = 128;
   int reps = 7;
   std::uint64_t seed = 0;
+  int n_neurons = 32;  ///< network size (issue: efficiency at N = 64, k = 16)
+  int k_edges = 8;
+  bool fma_peak = true;  ///< also measure the core's FMA peak and print the fraction achieved
 
   void check(dphys::config_checker<bench_config>& c) const {
     c(&bench_config::threads).at_least(1).at_most(1024);
@@ -38,12 +41,15 @@ struct bench_config {
     c(&bench_config::episodes).at_least(1);
     c(&bench_config::steps).at_least(1);
     c(&bench_config::reps).at_least(1);
+    c(&bench_config::n_neurons).at_least(1).at_most(4096);
+    c(&bench_config::k_edges).at_least(0).at_most(4096);
   }
 };
 
 }  // namespace
 
-BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps, reps, seed);
+BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps, reps, seed, n_neurons,
+                        k_edges, fma_peak);
 
 int main(int argc, char** argv) {
   using namespace dphys;
@@ -60,6 +66,8 @@ int main(int argc, char** argv) {
     cfg.seed = bc.seed;
     cfg.threads = bc.threads;
     cfg.rollout.episodes = bc.episodes;
+    cfg.agent.n_neurons = bc.n_neurons;
+    cfg.agent.k_edges = bc.k_edges;
     validate(cfg);
     const auto pipeline = experiments::koki2_pipeline::make(cfg);
     const auto& rollout = pipeline.rollout();
@@ -82,6 +90,13 @@ int main(int argc, char** argv) {
       }
     }
     const double median = bench::median(times), cpu_median = bench::median(cpu_times);
+    const auto& net = rollout.network();
+    const std::size_t n_edges = net.edges().size();
+    const double flops_per_step =
+        bench::kernel_flops_per_agent_step(cfg, n_edges, net.layout().obs_dim, net.layout().num_actions);
+    const double steps_per_s = static_cast<double>(ev.agent_steps) / median;
+    const double peak = bc.fma_peak ? bench::fma_peak_flops() : 0.0;
+    const double kernel_flops = flops_per_step * steps_per_s;
     double mean_fitness = 0;
     for (float f : ev.fitness) mean_fitness += f;
     mean_fitness /= static_cast<double>(ev.fitness.size());
@@ -102,6 +117,15 @@ int main(int argc, char** argv) {
                      {"cpu_times_s", cpu_times},
                      {"agent_steps_per_cpu_s", static_cast<double>(ev.agent_steps) / cpu_median},
                      {"load_average_1min", bench::load_average()},
+                     {"n_neurons", bc.n_neurons},
+                     {"n_edges", n_edges},
+                     {"edge_updates_per_s", steps_per_s * static_cast<double>(n_edges)},
+                     {"kernel_flops_per_agent_step", flops_per_step},
+                     {"kernel_gflops", kernel_flops * 1e-9},
+                     {"fma_peak_gflops_per_core", peak * 1e-9},
+                     {"fma_peak_fraction", peak > 0 ? kernel_flops / (peak * bc.threads) : 0.0},
+                     {"fma_peak_fraction_cpu_time",
+                      peak > 0 ? flops_per_step * static_cast<double>(ev.agent_steps) / cpu_median / peak : 0.0},
                      {"mean_fitness", mean_fitness},
                      {"library_version", version_string}};
     std::cout << j.dump() << std::endl;

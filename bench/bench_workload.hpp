@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
+#include <immintrin.h>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <string_view>
@@ -65,6 +68,70 @@ void apply_bench_arguments(BenchConfig& bc, int argc, char** argv) {
   }
   dphys::apply_overrides(bc, static_cast<int>(rest.size()), rest.data());
   dphys::validate(bc);
+}
+
+/// acc·a + b in one fused instruction for the native register type (xsimd 8.1 has no AVX-512 fma
+/// kernel and falls back to a multiply and an add).
+#if defined(__AVX512F__)
+inline __m512 fused_multiply_add(__m512 acc, __m512 a, __m512 b) { return _mm512_fmadd_ps(acc, a, b); }
+#endif
+#if defined(__FMA__)
+inline __m256 fused_multiply_add(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(acc, a, b); }
+inline __m128 fused_multiply_add(__m128 acc, __m128 a, __m128 b) { return _mm_fmadd_ps(acc, a, b); }
+#endif
+
+/// CPU seconds consumed by the calling thread.
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+/// Measured floating-point peak of one core: 16 independent chains of fused multiply-adds on the
+/// native batch (2 flops per lane per FMA), best of `reps` runs of `iters` iterations, timed in
+/// thread CPU time (so other processes on the machine do not lower it).
+inline double fma_peak_flops(int reps = 5, long iters = 2'000'000) {
+  using B = dphys::simd::native;
+  constexpr std::size_t lanes = B::size;
+  constexpr int chains = 16;
+  double best = 0.0;
+  float sink = 0.0f;
+  for (int r = 0; r < reps; ++r) {
+    B acc[chains];
+    for (int c = 0; c < chains; ++c) acc[c] = B(1.0f + 0.001f * static_cast<float>(c));
+    const B a(0.9999999f), b(1e-7f);
+    const double t0 = thread_cpu_seconds();
+    for (long i = 0; i < iters; ++i) {
+      for (int c = 0; c < chains; ++c) acc[c] = B(fused_multiply_add(acc[c].data, a.data, b.data));
+      // Keeps every chain in a register and opaque to the optimiser (no folding, no hoisting).
+      for (int c = 0; c < chains; ++c) asm volatile("" : "+v"(acc[c].data));
+    }
+    const double s = thread_cpu_seconds() - t0;
+    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(acc[c]);
+    best = std::max(best, 2.0 * static_cast<double>(lanes) * chains * static_cast<double>(iters) / s);
+  }
+  if (sink == 42.0f) std::fputs("", stderr);  // the result is observable
+  return best;
+}
+
+/// Floating-point operations per agent-step of the network and plasticity kernel in its dense
+/// formulation (what a NumPy/JAX implementation computes; the environment is not counted):
+///   observation drive  N·od mul + N·(od−1) add
+///   recurrent input    E mul + E add
+///   LIF                N·(mul + add + sub)
+///   motor readout      N·A mul + N·A add + A bias add
+///   plasticity (on)    modulator N mul + N add; per edge λ·e, pre·post, +, η·m·e', w+, w_new−w,
+///                      Σ|Δw| (7 flops; the clip and |·| are not counted)
+/// The sparse kernel skips the terms of silent neurons, so it executes fewer operations than
+/// this; the count is the work a dense implementation of the same step performs.
+inline double kernel_flops_per_agent_step(const dphys::experiments::koki2_config& cfg,
+                                          std::size_t n_edges, std::size_t obs_dim,
+                                          std::size_t actions) {
+  const double n = cfg.agent.n_neurons, e = static_cast<double>(n_edges),
+               od = static_cast<double>(obs_dim), a = static_cast<double>(actions);
+  double f = n * od + n * (od - 1) + 2 * e + 3 * n + 2 * n * a + a;
+  if (cfg.plasticity.enabled) f += 2 * n + 7 * e;
+  return f;
 }
 
 /// The koki2 experiment configuration of a bench workload.

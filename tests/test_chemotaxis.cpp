@@ -281,6 +281,9 @@ struct two_neurons {
     s.spike_prev.assign(2, F(1.0f));
     s.active.assign(2, 1);
     s.active_prev.assign(2, 1);
+    s.fired = {0, 1};
+    s.fired_prev = {0, 1};
+    s.n_fired = s.n_fired_prev = 2;
   }
 };
 }  // namespace

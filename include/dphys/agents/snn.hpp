@@ -145,6 +145,10 @@ template <simd::lane_type F>
 struct snn_state {
   std::vector<F> v, spike, spike_prev, w, trace;
   std::vector<std::uint8_t> active, active_prev;
+  /// The neurons with active[i] set, ascending: fired[0..n_fired) (and likewise for the previous
+  /// step), so the sparse passes loop over a list instead of branching on every neuron.
+  std::vector<std::uint32_t> fired, fired_prev;
+  std::uint32_t n_fired = 0, n_fired_prev = 0;
   std::vector<F> input;  ///< scratch: this step's input current per neuron
 };
 
@@ -179,6 +183,9 @@ class snn {
     s.spike_prev.assign(n, F(0.0f));
     s.active.assign(n, 0);
     s.active_prev.assign(n, 0);
+    s.fired.assign(n, 0);
+    s.fired_prev.assign(n, 0);
+    s.n_fired = s.n_fired_prev = 0;
     s.input.assign(n, F(0.0f));
     s.trace.assign(e, F(0.0f));
     s.w.resize(e);
@@ -201,8 +208,8 @@ class snn {
     }
     // Recurrent input, scattered from the sources that spiked in some lane, in source order: each
     // destination receives its in-edges in source order. Lanes where the source is silent add +0.
-    for (std::size_t j = 0; j < n; ++j) {
-      if (!s.active[j]) continue;
+    for (std::uint32_t q = 0; q < s.n_fired; ++q) {
+      const std::uint32_t j = s.fired[q];
       const auto fired = s.spike[j] > zero;
       for (std::uint32_t k = out_begin_[j]; k < out_begin_[j + 1]; ++k) {
         F& in = s.input[dst_[k]];
@@ -212,21 +219,28 @@ class snn {
     // Leaky integrate-and-fire; new spikes go to spike_prev's buffer (no longer needed), then the
     // buffers swap.
     const F theta(cfg_.theta), decay(decay_);
+    std::uint32_t count = 0;
     for (std::size_t i = 0; i < n; ++i) {
       const F v = s.v[i] * decay + s.input[i];
       const auto fire = v > theta;
+      const bool any = simd::any(fire);
       s.spike_prev[i] = simd::to_unit<F>(fire);
-      s.active_prev[i] = simd::any(fire) ? 1 : 0;
+      s.active_prev[i] = any ? 1 : 0;
+      s.fired_prev[count] = static_cast<std::uint32_t>(i);  // branch-free append
+      count += any ? 1u : 0u;
       s.v[i] = v - simd::select(fire, theta, zero);
     }
+    s.n_fired_prev = count;
     s.spike_prev.swap(s.spike);
     s.active_prev.swap(s.active);
+    s.fired_prev.swap(s.fired);
+    std::swap(s.n_fired_prev, s.n_fired);
     // Motor readout: scores over the spiking units in neuron order (silent units add +0, and a
     // score starting at +0 never becomes −0, so skipping them is exact), then the bias.
     std::array<F, max_actions> score;
     for (std::size_t a = 0; a < na; ++a) score[a] = zero;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!s.active[i]) continue;
+    for (std::uint32_t q = 0; q < s.n_fired; ++q) {
+      const std::uint32_t i = s.fired[q];
       const auto fired = s.spike[i] > zero;
       for (std::size_t a = 0; a < na; ++a)
         score[a] = score[a] + simd::select(fired, p.get<F>(layout_.motor_w() + i * na + a), zero);

@@ -86,8 +86,10 @@ class eligibility_trace {
       // Readout over the spiking units in neuron order; silent units add exactly +0 (skipped).
       const std::size_t mod_w = net.layout().mod_w();
       F acc(0.0f);
-      for (std::size_t i = 0; i < s.spike.size(); ++i)
-        if (s.active[i]) acc = acc + simd::select(s.spike[i] > zero, p.get<F>(mod_w + i), zero);
+      for (std::uint32_t q = 0; q < s.n_fired; ++q) {
+        const std::uint32_t i = s.fired[q];
+        acc = acc + simd::select(s.spike[i] > zero, p.get<F>(mod_w + i), zero);
+      }
       m = math::tanh(acc);
     } else {
       const F c(cfg_.mod_drive_scale);
