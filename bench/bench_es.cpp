@@ -53,6 +53,7 @@ using steady = std::chrono::steady_clock;
 /// Forwards to a search strategy and records how long each ask() and tell() took.
 template <class Strategy>
 struct timed_strategy {
+  using value_type = typename Strategy::value_type;
   Strategy inner;
   std::vector<double> ask_s, tell_s;
 
