@@ -144,13 +144,24 @@ def report(path):
     recs = _load(path)
     # rollout throughput: key -> list over runs of agent_steps/s
     roll = defaultdict(list)
+    fma = defaultdict(list)  # (config, plasticity, threads) -> fma_peak_fraction (dphys simd)
+    edges = defaultdict(list)  # (n_neurons, plasticity) -> edge updates/s (dphys simd, l0, 1 thread)
     es = defaultdict(list)
     es_eval = defaultdict(list)
     for r in recs:
         b = r.get("bench")
         if b == "rollout":  # dphys
+            o = r.get("others_cpu_frac", 0.0)
+            n = r.get("n_neurons", 32)
+            if r["impl"] == "simd" and r["config"] == "l0" and r["threads"] == 1 and "edge_updates_per_s" in r:
+                edges[(n, _pl(r["plasticity"]))].append((r["edge_updates_per_s"], o))
+            if n != 32:
+                continue
             key = ("dphys", r["impl"], r["config"], _pl(r["plasticity"]), r["threads"])
-            roll[key].append((r["agent_steps_per_s"], r.get("others_cpu_frac", 0.0)))
+            roll[key].append((r["agent_steps_per_s"], o))
+            if r["impl"] == "simd" and r.get("fma_peak_fraction"):
+                fma[(r["config"], _pl(r["plasticity"]), r["threads"])].append(
+                    ((r["fma_peak_fraction"], r.get("fma_peak_gflops_per_core"), r.get("kernel_flops_per_agent_step")), o))
         elif b == "chemo_rollout":  # peers
             impl = r["impl"]
             cfg = r.get("config", "l0")
@@ -303,6 +314,36 @@ def report(path):
                     tgt = "≥ 5×" if (target and pop == 256 and dimpl.endswith("2thr")) else "–"
                     out.append(f"| {dimpl} vs {pimpl}, pop {pop} | {tgt} | " + " | ".join(cells) + " |")
     out.append("")
+    # --- table 4: kernel efficiency
+    if fma:
+        out.append("### Kernel efficiency (dphys simd): dense-equivalent flops of the network + plasticity kernel "
+                   "per agent-step × agent-steps/s ÷ (measured FMA peak of one core × threads)\n")
+        out.append("| config | plasticity | threads | flops / agent-step | FMA peak / core | fraction | target |")
+        out.append("|---|---|---|---|---|---|---|")
+        for c in ("l0", "ladder"):
+            for p in ("off", "on"):
+                for t in (1, 2):
+                    pairs = fma.get((c, p, t))
+                    if not pairs:
+                        continue
+                    clean = [v for v, o in pairs if o < CLEAN] or [v for v, _ in pairs]
+                    frac = statistics.median(v[0] for v in clean)
+                    peak = statistics.median(v[1] for v in clean if v[1])
+                    flops = clean[0][2]
+                    out.append(f"| {c} | {p} | {t} | {flops:.0f} | {peak:.1f} GFLOP/s | {frac:.1%} | "
+                               f"≥ 50% {'✓' if frac >= 0.5 else '✗'} |")
+        out.append("")
+    if edges:
+        out.append("### Larger networks (dphys simd, l0, 1 thread): edge updates per second\n")
+        out.append("| plasticity | N = 32, k = 8 | N = 64, k = 16 | ratio | target |")
+        out.append("|---|---|---|---|---|")
+        for p in ("off", "on"):
+            a = pick(("edges", 32, p), edges.get((32, p), []))
+            b = pick(("edges", 64, p), edges.get((64, p), []))
+            if a and b:
+                out.append(f"| {p} | {a / 1e9:.2f} G/s | {b / 1e9:.2f} G/s | {b / a:.2f}× | "
+                           f"≥ 0.8× {'✓' if b / a >= 0.8 else '✗'} |")
+        out.append("")
     others = [o for _, o in all_pairs]
     if others:
         out.append(f"CPU share used by other processes during the measurements: median {statistics.median(others):.1%}, "

@@ -5,7 +5,9 @@
 #
 # Measured (workload of the peers: 256 genomes ~ N(0, 0.1) x 4 episodes x 128 steps, koki2 L0
 # defaults; plasticity on = spike modulator, eta 0.05, lambda 0.9):
-#   dphys_bench_rollout  {l0, ladder} x {off, on} x {simd, scalar} x {1, 2 threads}
+#   dphys_bench_rollout  {l0, ladder} x {off, on} x {simd, scalar} x {1, 2 threads}; l0 simd 1 thread
+#                        with N = 64, k = 16 (edge updates/s); every simd run also measures the core's
+#                        FMA peak and prints fma_peak_fraction
 #   dphys_bench_es       l0, {off, on} x pop {64, 256} x {1, 2 threads}, SIMD
 #   peers  NumPy batched port:  bench_chemotaxis.py --backend numpy --what rollout,es (OPENBLAS_NUM_THREADS=1)
 #          scalar C++ port:     chemo_bench --mode throughput / --mode es (dense + event-driven, 1 thread
@@ -111,6 +113,11 @@ for r in $(seq 1 "$REPS"); do
         done
       done
     done
+  done
+  log "repetition $r/$REPS: dphys rollouts of a larger network (N = 64, k = 16)"
+  for pl in off on; do
+    bench dphys "$ROLLOUT" "$ENVARG_l0" --plasticity=$pl --impl=simd --threads=1 --pop=256 --episodes=4 \
+      --steps=128 --reps="$REPEATS" --n_neurons=64 --k_edges=16
   done
   log "repetition $r/$REPS: dphys ES generations"
   for pl in off on; do
