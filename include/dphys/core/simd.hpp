@@ -223,13 +223,36 @@ ubatch<A> select(const xsimd::batch_bool<float, A>& m, const ubatch<A>& a, const
   return xsimd::bitwise_cast<ubatch<A>>(
       xsimd::select(m, xsimd::bitwise_cast<fbatch<A>>(a), xsimd::bitwise_cast<fbatch<A>>(b)));
 }
+namespace detail {
+// x86 MINPS/MAXPS return the second operand when the operands are unordered or both zero, i.e.
+// exactly a < b ? a : b and a > b ? a : b: one instruction instead of a compare and a blend.
+#if defined(__SSE__) || defined(__x86_64__)
+inline __m128 x86_min(__m128 a, __m128 b) { return _mm_min_ps(a, b); }
+inline __m128 x86_max(__m128 a, __m128 b) { return _mm_max_ps(a, b); }
+#endif
+#if defined(__AVX__)
+inline __m256 x86_min(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
+inline __m256 x86_max(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
+#endif
+#if defined(__AVX512F__)
+inline __m512 x86_min(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
+inline __m512 x86_max(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+#endif
+}  // namespace detail
+
 template <class A>
 fbatch<A> min(const fbatch<A>& a, const fbatch<A>& b) {
-  return xsimd::select(a < b, a, b);
+  if constexpr (requires { detail::x86_min(a.data, b.data); })
+    return fbatch<A>(detail::x86_min(a.data, b.data));
+  else
+    return xsimd::select(a < b, a, b);
 }
 template <class A>
 fbatch<A> max(const fbatch<A>& a, const fbatch<A>& b) {
-  return xsimd::select(a > b, a, b);
+  if constexpr (requires { detail::x86_max(a.data, b.data); })
+    return fbatch<A>(detail::x86_max(a.data, b.data));
+  else
+    return xsimd::select(a > b, a, b);
 }
 template <class A>
 fbatch<A> abs(const fbatch<A>& a) {
