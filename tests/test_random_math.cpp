@@ -764,3 +764,35 @@ TEST_CASE("parallel_for: nested calls run serially inside a task") {
   });
   for (auto& h : hits) CHECK(h.load() == 1);
 }
+
+// ------------------------------------------------------------------------------------------------
+// simd::min / max: every lane type follows the scalar convention (a < b ? a : b, a > b ? a : b:
+// the second operand when unordered or both zero), bit for bit, on special values.
+
+TEST_CASE_TEMPLATE("simd min/max/clamp match the scalar convention on NaN, signed zeros, infinities",
+                   B, xsimd::batch<float, xsimd::sse2>, xsimd::batch<float, xsimd::avx2>,
+                   dphys::simd::native, dphys::simd::emulated<float, 5>) {
+  const float nan = std::numeric_limits<float>::quiet_NaN(),
+              inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> v{nan, -inf, -1.5f, -0.0f, 0.0f, 1e-40f, 2.0f, inf};
+  constexpr std::size_t L = dphys::simd::lanes_v<B>;
+  for (float x : v)
+    for (float y : v) {
+      std::array<float, L> xs{}, ys{};
+      for (std::size_t l = 0; l < L; ++l) {
+        xs[l] = l % 2 ? y : x;  // both operand orders in one batch
+        ys[l] = l % 2 ? x : y;
+      }
+      const B a = dphys::simd::load<B>(xs.data()), b = dphys::simd::load<B>(ys.data());
+      const B mn = dphys::simd::min(a, b), mx = dphys::simd::max(a, b),
+              cl = dphys::simd::clamp(a, B(-1.0f), B(1.0f));
+      for (std::size_t l = 0; l < L; ++l) {
+        CHECK(std::bit_cast<std::uint32_t>(dphys::simd::lane(mn, l)) ==
+              std::bit_cast<std::uint32_t>(dphys::simd::min(xs[l], ys[l])));
+        CHECK(std::bit_cast<std::uint32_t>(dphys::simd::lane(mx, l)) ==
+              std::bit_cast<std::uint32_t>(dphys::simd::max(xs[l], ys[l])));
+        CHECK(std::bit_cast<std::uint32_t>(dphys::simd::lane(cl, l)) ==
+              std::bit_cast<std::uint32_t>(dphys::simd::clamp(xs[l], -1.0f, 1.0f)));
+      }
+    }
+}
