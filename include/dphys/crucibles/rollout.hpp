@@ -260,6 +260,7 @@ class chemotaxis_rollout {
     const envs::episode_keys ek{keys.seed, keys.generation};
 
     constexpr bool is_snn = std::is_same_v<Controller, snn_controller>;
+    // Block setup: lane words, interleaved parameters, initial states.
     agents::lane_params params;
     agents::snn_state<F> net_state;
     if constexpr (is_snn) {
@@ -281,6 +282,7 @@ class chemotaxis_rollout {
     auto alive = zero == zero;
     F drive_prev = drive(es);
     const std::size_t H = horizon();
+    // The episode loop: agent, environment, plasticity, statistics.
     for (std::size_t t = 0; t < H && simd::any(alive); ++t) {
       F action;
       if constexpr (is_snn) {
@@ -302,6 +304,7 @@ class chemotaxis_rollout {
       }
       drive_prev = drive_now;
 
+      // Lifetime statistics of the lanes alive at this step.
       acc.t_alive = acc.t_alive + simd::to_unit<F>(alive);
       acc.energy = acc.energy + simd::select(alive, tr.energy_gained, zero);
       acc.bad = acc.bad + simd::select(alive, tr.bad_arrivals, zero);

@@ -97,6 +97,7 @@ class eligibility_trace {
                                                   : sig.energy_gained - sig.integrity_lost;
       m = math::tanh(c * raw);
     }
+    // Trace and weight update of every edge, in internal (source) order.
     const F lambda(cfg_.lambda), gate = F(cfg_.eta) * m, lo(-cfg_.w_clip), hi(cfg_.w_clip);
     const auto out_begin = net.out_begin();
     const auto dst = net.edge_dst();
