@@ -1,6 +1,6 @@
 // dphys/nbody/particles.hpp — the N-body state: `particles<T>`, structure of arrays (x, y, z, vx,
 // vy, vz, m, each a contiguous std::vector<T>), and its conserved sums (total_mass, centre_of_mass,
-// total_momentum). No extension points.
+// total_momentum), checkpointable through dphys::state_writer/state_reader. No extension points.
 //
 // A row is Galaxy's 7-vector [x, y, z, vx, vy, vz, m]. T is double by default (spec §0.4); float
 // works too. Thread safety: a const particles<T> may be read from any number of threads.
@@ -10,7 +10,11 @@
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
+
+#include <dphys/core/state_io.hpp>
 
 namespace dphys::nbody {
 
@@ -61,8 +65,27 @@ struct particles {
 
   friend bool operator==(const particles&, const particles&) = default;
 
+  /// Checkpoint: records "x", "y", "z", "vx", "vy", "vz", "m" (exact bit patterns) in the current
+  /// scope of w.
+  void save(state_writer& w) const {
+    const auto a = arrays_();
+    for (std::size_t k = 0; k < 7; ++k) w.put(record_names[k], *a[k]);
+  }
+  /// Restores what save() wrote; throws state_error if a record is missing or the seven arrays
+  /// differ in length (then *this is unchanged).
+  void load(state_reader& r) {
+    particles tmp;
+    const auto a = tmp.arrays_();
+    r.get(record_names[0], *a[0]);
+    for (std::size_t k = 1; k < 7; ++k) r.get(record_names[k], *a[k], a[0]->size());
+    *this = std::move(tmp);
+  }
+
  private:
   std::array<std::vector<T>*, 7> arrays_() { return {&x, &y, &z, &vx, &vy, &vz, &m}; }
+  std::array<const std::vector<T>*, 7> arrays_() const { return {&x, &y, &z, &vx, &vy, &vz, &m}; }
+  static constexpr std::array<std::string_view, 7> record_names{"x",  "y",  "z", "vx",
+                                                                "vy", "vz", "m"};
 };
 
 /// Σ m_i (summed in index order).
