@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# dphys's CMA-ES/NES family vs the peers' CMA-ES (pagmo2 2.18 `cmaes`, DEAP 1.3.1 `cma.Strategy`), in
+# one run on one machine: builds dphys_bench_strategies and ../shared/peers' pagmo_bench, runs
+#   convergence  sphere/ellipsoid/rosenbrock/rastrigin x dims 10, 40 x SEEDS seeds (peers' protocol:
+#                target 1e-8, budget 1e5*dim, m0 = best of lambda uniform samples, sigma0 = range/2)
+#   overhead     seconds per generation at dim 1000 on sphere, minus the objective's time
+#   sep_large    sep-CMA-ES at dim 100 000, ms per generation
+# writes every JSON line to $BUILD_DIR/compare_strategies.jsonl and prints the ratios:
+#   median evaluations to 1e-8 (hits only) of dphys cma_es / pagmo cmaes and / DEAP, per function and
+#   dimension (and of bipop/sep/snes/xnes), and overhead ratios with the targets
+#   dphys CMA-ES overhead <= 1/10 of DEAP's and <= 1/100 of pagmo2's at dim 1000.
+#
+# Environment knobs:
+#   DPHYS_PEERS_DIR=<dir>  the peers (default <repo>/../shared/peers)
+#   BUILD_DIR=<dir>        build + output directory (default <repo>/build-bench)
+#   SEEDS=5                seeds 1..SEEDS
+#   PEER_CONV=run|stored   run the peers' convergence benchmarks (default), or reuse their stored
+#                          results ($DPHYS_PEERS_DIR/results/{pagmo,deap}_conv.jsonl)
+#   SKIP_SETUP=1           do not run the peers' setup.sh (apt-get; needs root or sudo)
+#   SKIP_BUILD=1           reuse the binaries in BUILD_DIR
+#   WALL_CAP=60            per-run wall-clock cap (seconds) of every convergence run
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PEERS="${DPHYS_PEERS_DIR:-$REPO/../shared/peers}"
+BUILD="${BUILD_DIR:-$REPO/build-bench}"
+SEEDS=${SEEDS:-5}
+PEER_CONV=${PEER_CONV:-run}
+WALL_CAP=${WALL_CAP:-60}
+PY=/usr/bin/python3   # Debian's interpreter (DEAP and NumPy are installed for it)
+OUT="$BUILD/compare_strategies.jsonl"
+SEED_LIST=$(seq -s, 1 "$SEEDS")
+
+log() { echo "[compare_strategies] $*" >&2; }
+mkdir -p "$BUILD"
+
+if [ -z "${SKIP_SETUP:-}" ]; then
+  if ! dpkg-query -W -f='${Status}' libpagmo-dev python3-deap 2>/dev/null | grep -q "install ok installed"; then
+    log "installing the peers (apt) with $PEERS/setup.sh"
+    "$PEERS/setup.sh" >&2
+  fi
+fi
+
+if [ -z "${SKIP_BUILD:-}" ]; then
+  log "building dphys_bench_strategies (Release) in $BUILD"
+  cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DDPHYS_BUILD_BENCH=ON >/dev/null
+  cmake --build "$BUILD" --target dphys_bench_strategies -j2 >/dev/null
+  log "building the peers' pagmo_bench in $BUILD/peers_pagmo"
+  cmake -S "$PEERS/pagmo" -B "$BUILD/peers_pagmo" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD/peers_pagmo" -j2 >/dev/null
+fi
+DPHYS_BENCH=$(find "$BUILD" -name dphys_bench_strategies -type f -perm -u+x | head -n1)
+PAGMO_BENCH="$BUILD/peers_pagmo/pagmo_bench"
+[ -x "$DPHYS_BENCH" ] || { log "dphys_bench_strategies not found in $BUILD"; exit 1; }
+
+tag() {  # source, load average at the start -> adds "source" and "load1" to each line
+  "$PY" -c '
+import json, sys
+src, load = sys.argv[1], float(sys.argv[2])
+for line in sys.stdin:
+    line = line.strip()
+    if line.startswith("{"):
+        r = json.loads(line); r["source"] = src; r["load1"] = load; print(json.dumps(r), flush=True)
+' "$1" "$(cut -d' ' -f1 /proc/loadavg)"
+}
+
+: > "$OUT"
+log "machine load before the runs: $(cat /proc/loadavg)"
+
+log "dphys convergence (cma_es, bipop, sep, snes, xnes; $SEEDS seeds)"
+"$DPHYS_BENCH" --mode conv --algos cma_es,bipop,sep,snes,xnes --dims 10,40 --seed-list "$SEED_LIST" \
+  --wall-cap "$WALL_CAP" | tag dphys >> "$OUT"
+
+if [ "$PEER_CONV" = run ]; then
+  log "pagmo2 cmaes convergence"
+  "$PAGMO_BENCH" --mode conv --algos cmaes --dims 10,40 --seed-list "$SEED_LIST" --wall-cap "$WALL_CAP" \
+    | tag pagmo >> "$OUT"
+  log "DEAP cma.Strategy convergence"
+  OPENBLAS_NUM_THREADS=1 "$PY" "$PEERS/deap/deap_cma_bench.py" --mode conv --seed-list "$SEED_LIST" \
+    --wall-cap "$WALL_CAP" | tag deap >> "$OUT"
+else
+  log "peers' convergence: stored results of $PEERS/results"
+  grep '"cmaes"' "$PEERS/results/pagmo_conv.jsonl" | tag pagmo_stored >> "$OUT"
+  tag deap_stored < "$PEERS/results/deap_conv.jsonl" >> "$OUT"
+fi
+
+log "overhead at dim 1000 (each alone)"
+"$DPHYS_BENCH" --mode overhead --algos cma_es,sep,snes,xnes --overhead-dim 1000 --overhead-seconds 5 \
+  | tag dphys >> "$OUT"
+"$PAGMO_BENCH" --mode overhead --algos cmaes --overhead-dim 1000 --overhead-seconds 3 | tag pagmo >> "$OUT"
+"$PY" "$PEERS/deap/deap_cma_bench.py" --mode overhead --overhead-dim 1000 --overhead-seconds 5 \
+  | tag deap >> "$OUT"
+log "sep-CMA-ES at dim 100 000"
+"$DPHYS_BENCH" --mode sep_large --sep-dim 100000 --sep-gens 20 | tag dphys >> "$OUT"
+log "machine load after the runs: $(cat /proc/loadavg)"
+
+"$PY" - "$OUT" <<'EOF'
+import json, statistics, sys
+recs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+def med_hits(rs):
+    h = [r["evals_to_target"] for r in rs if r.get("evals_to_target")]
+    return (statistics.median(h) if h else None), len(h), len(rs)
+conv = [r for r in recs if "evals_to_target" in r]
+def sel(src_prefix, algo, func, dim):
+    return [r for r in conv if r["source"].startswith(src_prefix) and r["algo"] == algo
+            and r["func"] == func and r["dim"] == dim]
+print("\n== median evaluations to f < 1e-8 (hits only; hits/runs) ==")
+print(f"{'func':<11}{'dim':>4}  {'pagmo cmaes':>16}{'DEAP cma':>16}" +
+      "".join(f"{'dphys ' + a:>18}" for a in ["cma_es", "bipop", "sep", "snes", "xnes"]) +
+      f"{'cma/pagmo':>11}{'cma/DEAP':>10}")
+for dim in (10, 40):
+    for func in ("sphere", "ellipsoid", "rosenbrock", "rastrigin"):
+        p = med_hits(sel("pagmo", "cmaes", func, dim))
+        d = med_hits(sel("deap", "cma.Strategy", func, dim))
+        ours = {a: med_hits(sel("dphys", a, func, dim)) for a in ["cma_es", "bipop", "sep", "snes", "xnes"]}
+        fmt = lambda m: f"{(m[0] if m[0] is not None else '-')!s:>10} ({m[1]}/{m[2]})" if m[2] else f"{'n/a':>16}"
+        c = ours["cma_es"][0]
+        r1 = f"{c / p[0]:.3f}" if c and p[0] else "-"
+        r2 = f"{c / d[0]:.3f}" if c and d[0] else "-"
+        print(f"{func:<11}{dim:>4}  {fmt(p):>16}{fmt(d):>16}" + "".join(f"{fmt(ours[a]):>18}" for a in ours) +
+              f"{r1:>11}{r2:>10}")
+ov = {(r["source"], r["algo"]): r for r in recs if r.get("bench", "").endswith("overhead")}
+print("\n== algorithm overhead per generation, dim 1000, sphere ==")
+for (src, algo), r in sorted(ov.items()):
+    cpu = f"  cpu overhead s/gen {r['overhead_cpu_s_per_gen']:.4g}" if "overhead_cpu_s_per_gen" in r else ""
+    print(f"{src:<8}{algo:<14} pop {r['pop']:>3}  s/gen {r['s_per_gen']:.4g}  overhead s/gen {r['overhead_s_per_gen']:.4g}{cpu}  (load1 {r['load1']})")
+ours = ov.get(("dphys", "cma_es"))
+for peer, algo, target in (("deap", "cma.Strategy", 0.1), ("pagmo", "cmaes", 0.01)):
+    theirs = ov.get((peer, algo))
+    if ours and theirs:
+        ratio = ours["overhead_s_per_gen"] / theirs["overhead_s_per_gen"]
+        print(f"dphys cma_es / {peer} {algo}: {ratio:.4f} wall/wall  (target <= {target}: {'met' if ratio <= target else 'NOT met'})")
+        if "overhead_cpu_s_per_gen" in ours:
+            rc = ours["overhead_cpu_s_per_gen"] / theirs["overhead_s_per_gen"]
+            print(f"    using dphys's CPU time ({ours['overhead_cpu_s_per_gen']:.4g} s/gen; robust to other load): {rc:.4f}")
+for r in recs:
+    if r.get("bench") == "dphys_sep_large":
+        print(f"\nsep-CMA-ES dim {r['dim']}: median {r['median_ms_per_gen']:.1f} ms/gen wall, "
+              f"{r.get('median_cpu_ms_per_gen', float('nan')):.1f} ms/gen CPU (target < 50 ms; load1 {r['load1']})")
+EOF

@@ -1,0 +1,458 @@
+// dphys/search/detail/linalg.hpp — the dense linear algebra of the CMA-ES/NES family, no external
+// dependency: a symmetric eigensolver (Householder tridiagonalisation + implicit QL, after EISPACK's
+// tred2/tql2 as in JAMA, public domain), a row-major matrix product and a symmetric rank-k update.
+// Internal (detail); no extension points.
+//
+// Determinism: every element is accumulated in a fixed order (the loop index order of the scalar
+// definition); SIMD only spreads independent elements over lanes (xsimd, no reassociation, no FMA
+// contraction under -ffp-contract=off), so results are bitwise independent of the SIMD width. The
+// dot product uses 8 fixed partial sums, also width independent.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <xsimd/xsimd.hpp>
+
+namespace dphys::search::detail::linalg {
+
+template <class T>
+using batch = xsimd::batch<T, xsimd::default_arch>;
+template <class T>
+inline constexpr std::size_t width = batch<T>::size;
+
+/// y[i] += a·x[i]
+template <class T>
+void axpy(std::size_t n, T a, const T* x, T* y) {
+  std::size_t i = 0;
+  if constexpr (width<T> > 1) {
+    const batch<T> va(a);
+    for (; i + width<T> <= n; i += width<T>) {
+      const auto r = batch<T>::load_unaligned(y + i) + va * batch<T>::load_unaligned(x + i);
+      r.store_unaligned(y + i);
+    }
+  }
+  for (; i < n; ++i) y[i] += a * x[i];
+}
+
+/// Σ x[i]·y[i] with 8 partial sums s_l = Σ_{i ≡ l mod 8} (in index order), combined as
+/// ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)); vectorised when the SIMD width divides 8, with the same
+/// result.
+template <class T>
+T dot(std::size_t n, const T* x, const T* y) {
+  constexpr std::size_t W = width<T>;
+  T s[8] = {};
+  std::size_t i = 0;
+  if constexpr (W > 1 && 8 % W == 0) {
+    constexpr std::size_t Q = 8 / W;
+    batch<T> acc[Q];
+    for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t q = 0; q < Q; ++q)
+        acc[q] = acc[q] + batch<T>::load_unaligned(x + i + q * W) *
+                              batch<T>::load_unaligned(y + i + q * W);
+    for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t l = 0; l < 8; ++l) s[l] += x[i + l] * y[i + l];
+  }
+  for (std::size_t l = 0; i < n; ++i, ++l) s[l] += x[i] * y[i];
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+/// Fused pass over x: returns dot(n, x, d) (same order as dot) and does e[i] += f·x[i].
+template <class T>
+T dot_axpy(std::size_t n, const T* x, const T* d, T f, T* e) {
+  constexpr std::size_t W = width<T>;
+  T s[8] = {};
+  std::size_t i = 0;
+  if constexpr (W > 1 && 8 % W == 0) {
+    constexpr std::size_t Q = 8 / W;
+    batch<T> acc[Q];
+    const batch<T> vf(f);
+    for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t q = 0; q < Q; ++q) {
+        const auto xv = batch<T>::load_unaligned(x + i + q * W);
+        acc[q] = acc[q] + xv * batch<T>::load_unaligned(d + i + q * W);
+        (batch<T>::load_unaligned(e + i + q * W) + vf * xv).store_unaligned(e + i + q * W);
+      }
+    for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t l = 0; l < 8; ++l) {
+        s[l] += x[i + l] * d[i + l];
+        e[i + l] += f * x[i + l];
+      }
+  }
+  for (std::size_t l = 0; i < n; ++i, ++l) {
+    s[l] += x[i] * d[i];
+    e[i] += f * x[i];
+  }
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+/// v[i] −= (f·e[i] + g·d[i])
+template <class T>
+void rank2_sub(std::size_t n, T f, const T* e, T g, const T* d, T* v) {
+  std::size_t i = 0;
+  if constexpr (width<T> > 1) {
+    const batch<T> vf(f), vg(g);
+    for (; i + width<T> <= n; i += width<T>)
+      (batch<T>::load_unaligned(v + i) - (vf * batch<T>::load_unaligned(e + i) +
+                                          vg * batch<T>::load_unaligned(d + i)))
+          .store_unaligned(v + i);
+  }
+  for (; i < n; ++i) v[i] -= (f * e[i] + g * d[i]);
+}
+
+/// acc[i] += (a·x[i])·x[i]
+template <class T>
+void add_scaled_square(std::size_t n, T a, const T* x, T* acc) {
+  std::size_t i = 0;
+  if constexpr (width<T> > 1) {
+    const batch<T> va(a);
+    for (; i + width<T> <= n; i += width<T>) {
+      const auto xv = batch<T>::load_unaligned(x + i);
+      (batch<T>::load_unaligned(acc + i) + (va * xv) * xv).store_unaligned(acc + i);
+    }
+  }
+  for (; i < n; ++i) acc[i] += (a * x[i]) * x[i];
+}
+
+/// Plane rotation of two rows: r1' = s·r0 + c·r1, r0' = c·r0 − s·r1.
+template <class T>
+void rotate_rows(std::size_t n, T c, T s, T* r0, T* r1) {
+  std::size_t k = 0;
+  if constexpr (width<T> > 1) {
+    const batch<T> vc(c), vs(s);
+    for (; k + width<T> <= n; k += width<T>) {
+      const auto h = batch<T>::load_unaligned(r1 + k);
+      const auto v = batch<T>::load_unaligned(r0 + k);
+      (vs * v + vc * h).store_unaligned(r1 + k);
+      (vc * v - vs * h).store_unaligned(r0 + k);
+    }
+  }
+  for (; k < n; ++k) {
+    const T h = r1[k];
+    r1[k] = s * r0[k] + c * h;
+    r0[k] = c * r0[k] - s * h;
+  }
+}
+
+/// C (m×n) = A (m×k) · B (k×n), all row-major with leading dimensions k, n, n. Element (i, j) is
+/// (((0 + A[i][0]B[0][j]) + A[i][1]B[1][j]) + ...), whatever path computes it.
+template <class T>
+void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T* C) {
+  constexpr std::size_t R = 4;  // rows of C per block
+  constexpr std::size_t W = width<T>;
+  constexpr std::size_t Q = W > 1 ? 4 : 1;  // batches per block
+  std::size_t j0 = 0;
+  if constexpr (W > 1) {
+    for (; j0 + Q * W <= n; j0 += Q * W) {
+      std::size_t i0 = 0;
+      for (; i0 + R <= m; i0 += R) {
+        batch<T> acc[R][Q];
+        for (std::size_t r = 0; r < R; ++r)
+          for (std::size_t q = 0; q < Q; ++q) acc[r][q] = batch<T>(T(0));
+        for (std::size_t p = 0; p < k; ++p) {
+          batch<T> b[Q];
+          for (std::size_t q = 0; q < Q; ++q)
+            b[q] = batch<T>::load_unaligned(B + p * n + j0 + q * W);
+          for (std::size_t r = 0; r < R; ++r) {
+            const batch<T> a(A[(i0 + r) * k + p]);
+            for (std::size_t q = 0; q < Q; ++q) acc[r][q] = acc[r][q] + a * b[q];
+          }
+        }
+        for (std::size_t r = 0; r < R; ++r)
+          for (std::size_t q = 0; q < Q; ++q) acc[r][q].store_unaligned(C + (i0 + r) * n + j0 + q * W);
+      }
+      for (; i0 < m; ++i0) {
+        batch<T> acc[Q];
+        for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+        for (std::size_t p = 0; p < k; ++p) {
+          const batch<T> a(A[i0 * k + p]);
+          for (std::size_t q = 0; q < Q; ++q)
+            acc[q] = acc[q] + a * batch<T>::load_unaligned(B + p * n + j0 + q * W);
+        }
+        for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(C + i0 * n + j0 + q * W);
+      }
+    }
+  }
+  // remaining columns: scalar, same per-element order
+  if (j0 < n) {
+    for (std::size_t i = 0; i < m; ++i) {
+      T* c = C + i * n;
+      for (std::size_t j = j0; j < n; ++j) c[j] = T(0);
+      for (std::size_t p = 0; p < k; ++p) {
+        const T a = A[i * k + p];
+        for (std::size_t j = j0; j < n; ++j) c[j] += a * B[p * n + j];
+      }
+    }
+  }
+}
+
+/// C (n×n symmetric, row-major) ← alpha·C + Σ_r coef[r]·v_r v_rᵀ with V (rank×n, row-major).
+/// Element (i, j) = (((alpha·C_ij + (coef_0 v_0i)·v_0j) + (coef_1 v_1i)·v_1j) + ...); the lower
+/// triangle is computed and mirrored, so C stays exactly symmetric.
+template <class T>
+void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* coef, const T* V,
+                           T* C) {
+  constexpr std::size_t W = width<T>;
+  std::vector<T> a(rank);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t r = 0; r < rank; ++r) a[r] = coef[r] * V[r * n + i];
+    T* c = C + i * n;
+    const std::size_t len = i + 1;
+    std::size_t j = 0;
+    if constexpr (W > 1) {
+      constexpr std::size_t Q = 4;
+      const batch<T> va(alpha);
+      for (; j + Q * W <= len; j += Q * W) {
+        batch<T> acc[Q];
+        for (std::size_t q = 0; q < Q; ++q) acc[q] = va * batch<T>::load_unaligned(c + j + q * W);
+        for (std::size_t r = 0; r < rank; ++r) {
+          const batch<T> ar(a[r]);
+          for (std::size_t q = 0; q < Q; ++q)
+            acc[q] = acc[q] + ar * batch<T>::load_unaligned(V + r * n + j + q * W);
+        }
+        for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(c + j + q * W);
+      }
+      for (; j + W <= len; j += W) {
+        batch<T> acc = va * batch<T>::load_unaligned(c + j);
+        for (std::size_t r = 0; r < rank; ++r)
+          acc = acc + batch<T>(a[r]) * batch<T>::load_unaligned(V + r * n + j);
+        acc.store_unaligned(c + j);
+      }
+    }
+    for (; j < len; ++j) {
+      T acc = alpha * c[j];
+      for (std::size_t r = 0; r < rank; ++r) acc = acc + a[r] * V[r * n + j];
+      c[j] = acc;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < i; ++j) C[j * n + i] = C[i * n + j];
+}
+
+/// √(a² + b²) without the cost of std::hypot: direct in the safe range, scaled outside it.
+template <class T>
+T hypot2(T a, T b) {
+  a = std::abs(a);
+  b = std::abs(b);
+  if (a < b) std::swap(a, b);
+  const T big = std::sqrt(std::numeric_limits<T>::max()) / T(4);
+  const T tiny = std::sqrt(std::numeric_limits<T>::min()) * T(4);
+  if (a < big && a > tiny) return std::sqrt(a * a + b * b);
+  if (a == T(0) || !std::isfinite(a)) return a;
+  const T r = b / a;
+  return a * std::sqrt(T(1) + r * r);
+}
+
+/// Eigen-decomposition of a symmetric n×n matrix A (row-major; only symmetry is assumed):
+/// A = Vᵀ diag(w) V with w ascending and the ROWS of vt the orthonormal eigenvectors
+/// (vt[k·n .. k·n+n) belongs to w[k]). Householder reduction to tridiagonal form and the implicit
+/// QL algorithm with Wilkinson-type shifts (EISPACK tred2/tql2, as in JAMA), with the
+/// eigenvector matrix stored transposed so every inner loop runs over contiguous memory.
+/// Throws std::runtime_error if QL fails to converge (30·n iterations for one eigenvalue), which
+/// happens only for non-finite input.
+template <class T>
+void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt) {
+  if (A.size() != n * n || w.size() != n || vt.size() != n * n)
+    throw std::invalid_argument("symmetric_eigen: sizes do not match n = " + std::to_string(n));
+  if (n == 0) return;
+  // V[r][c] of JAMA is vt[c*n + r].
+  auto V = [&](std::size_t r, std::size_t c) -> T& { return vt[c * n + r]; };
+  std::copy(A.begin(), A.end(), vt.begin());  // A symmetric: Aᵀ = A
+  std::vector<T> e(n, T(0));
+  std::span<T> d = w;
+
+  // --- tred2 ---
+  for (std::size_t j = 0; j < n; ++j) d[j] = V(n - 1, j);
+  for (std::size_t i = n - 1; i > 0; --i) {
+    T scale = T(0), h = T(0);
+    for (std::size_t k = 0; k < i; ++k) scale += std::abs(d[k]);
+    if (scale == T(0)) {
+      e[i] = d[i - 1];
+      for (std::size_t j = 0; j < i; ++j) {
+        d[j] = V(i - 1, j);
+        V(i, j) = T(0);
+        V(j, i) = T(0);
+      }
+    } else {
+      for (std::size_t k = 0; k < i; ++k) {
+        d[k] /= scale;
+        h += d[k] * d[k];
+      }
+      T f = d[i - 1];
+      T g = std::sqrt(h);
+      if (f > T(0)) g = -g;
+      e[i] = scale * g;
+      h = h - f * g;
+      d[i - 1] = f - g;
+      for (std::size_t j = 0; j < i; ++j) e[j] = T(0);
+      for (std::size_t j = 0; j < i; ++j) {
+        f = d[j];
+        V(j, i) = f;
+        // column j of V below the diagonal is row j of vt: contiguous in k
+        const T* colj = &vt[j * n];
+        g = e[j] + colj[j] * f;
+        const std::size_t len = i - (j + 1);
+        g += dot_axpy(len, colj + j + 1, d.data() + j + 1, f, e.data() + j + 1);
+        e[j] = g;
+      }
+      f = T(0);
+      for (std::size_t j = 0; j < i; ++j) {
+        e[j] /= h;
+        f += e[j] * d[j];
+      }
+      const T hh = f / (h + h);
+      for (std::size_t j = 0; j < i; ++j) e[j] -= hh * d[j];
+      for (std::size_t j = 0; j < i; ++j) {
+        f = d[j];
+        g = e[j];
+        T* colj = &vt[j * n];
+        const std::size_t len = i - j;
+        rank2_sub(len, f, e.data() + j, g, d.data() + j, colj + j);
+        d[j] = V(i - 1, j);
+        V(i, j) = T(0);
+      }
+    }
+    d[i] = h;
+  }
+  // Accumulate the transformations: X ← P_i·(X ⊕ 1), P_i = I − u_i u_iᵀ/h_i, u_i = V[0..i][i+1],
+  // h_i = d[i+1], for i = 0..n−2 — in blocks of KB reflectors (compact WY: P_{i1−1}⋯P_{i0} =
+  // I − U·Tᵀ·Uᵀ), so each column of X is loaded once per block instead of twice per reflector.
+  constexpr std::size_t KB = 16;
+  std::vector<T> U, Tm, tau, wv(KB), sv(KB), tq(KB);
+  for (std::size_t i0 = 0; i0 + 1 < n; i0 += KB) {
+    const std::size_t i1 = std::min(i0 + KB, n - 1), k = i1 - i0, m = i1;
+    U.assign(k * m, T(0));
+    tau.assign(k, T(0));
+    for (std::size_t p = 0; p < k; ++p) {
+      const std::size_t i = i0 + p;
+      V(n - 1, i) = V(i, i);
+      const T h = d[i + 1];
+      tau[p] = h != T(0) ? T(1) / h : T(0);
+      const T* col = &vt[(i + 1) * n];
+      std::copy(col, col + i + 1, &U[p * m]);
+    }
+    for (std::size_t p = 0; p < k; ++p) {
+      T* coli = &vt[(i0 + p) * n];
+      std::fill(coli, coli + i0 + p, T(0));
+      coli[i0 + p] = T(1);
+    }
+    std::fill(&vt[i1 * n], &vt[i1 * n] + i1, T(0));
+    // T upper triangular: T_pp = τ_p, T[0:p, p] = −τ_p·T[0:p, 0:p]·(U[:, 0:p]ᵀ u_p)
+    Tm.assign(k * k, T(0));
+    for (std::size_t p = 0; p < k; ++p) {
+      Tm[p * k + p] = tau[p];
+      if (tau[p] == T(0)) continue;
+      for (std::size_t q = 0; q < p; ++q) tq[q] = dot(i0 + q + 1, &U[q * m], &U[p * m]);
+      for (std::size_t r = 0; r < p; ++r) {
+        T acc = T(0);
+        for (std::size_t q = r; q < p; ++q) acc += Tm[r * k + q] * tq[q];
+        Tm[r * k + p] = -tau[p] * acc;
+      }
+    }
+    for (std::size_t j = 0; j < m; ++j) {
+      T* x = &vt[j * n];
+      for (std::size_t p = 0; p < k; ++p) wv[p] = dot(i0 + p + 1, &U[p * m], x);
+      for (std::size_t q = 0; q < k; ++q) {
+        T acc = T(0);
+        for (std::size_t r = 0; r <= q; ++r) acc += Tm[r * k + q] * wv[r];
+        sv[q] = acc;
+      }
+      for (std::size_t p = 0; p < k; ++p) axpy(i0 + p + 1, -sv[p], &U[p * m], x);
+    }
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    d[j] = V(n - 1, j);
+    V(n - 1, j) = T(0);
+  }
+  V(n - 1, n - 1) = T(1);
+  e[0] = T(0);
+
+  // --- tql2 ---
+  for (std::size_t i = 1; i < n; ++i) e[i - 1] = e[i];
+  e[n - 1] = T(0);
+  T f = T(0), tst1 = T(0);
+  const T eps = std::numeric_limits<T>::epsilon();
+  for (std::size_t l = 0; l < n; ++l) {
+    tst1 = std::max(tst1, std::abs(d[l]) + std::abs(e[l]));
+    std::size_t m = l;
+    while (m < n) {
+      if (std::abs(e[m]) <= eps * tst1) break;
+      ++m;
+    }
+    if (m == n) m = n - 1;
+    if (m > l) {
+      std::size_t iter = 0;
+      do {
+        if (++iter > 30 * n + 30)
+          throw std::runtime_error("symmetric_eigen: QL iteration did not converge (non-finite "
+                                   "matrix entries?)");
+        T g = d[l];
+        T p = (d[l + 1] - g) / (T(2) * e[l]);
+        T r = hypot2(p, T(1));
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const T dl1 = d[l + 1];
+        T h = g - d[l];
+        for (std::size_t i = l + 2; i < n; ++i) d[i] -= h;
+        f = f + h;
+        p = d[m];
+        T c = T(1), c2 = c, c3 = c;
+        const T el1 = e[l + 1];
+        T s = T(0), s2 = T(0);
+        for (std::size_t ii = m; ii-- > l;) {
+          const std::size_t i = ii;
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = hypot2(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          // columns i, i+1 of V = rows i, i+1 of vt
+          rotate_rows(n, c, s, &vt[i * n], &vt[(i + 1) * n]);
+        }
+        p = -s * s2 * c3 * el1 * e[l] / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (std::abs(e[l]) > eps * tst1);
+    }
+    d[l] = d[l] + f;
+    e[l] = T(0);
+  }
+  // sort ascending (selection sort as in JAMA: deterministic, O(n²) swaps of rows)
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    std::size_t k = i;
+    T p = d[i];
+    for (std::size_t j = i + 1; j < n; ++j)
+      if (d[j] < p) {
+        k = j;
+        p = d[j];
+      }
+    if (k != i) {
+      d[k] = d[i];
+      d[i] = p;
+      std::swap_ranges(&vt[i * n], &vt[i * n] + n, &vt[k * n]);
+    }
+  }
+}
+
+}  // namespace dphys::search::detail::linalg
