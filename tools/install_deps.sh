@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages dphys needs to build, test and plot. Idempotent: installs
-# only what dpkg reports missing, and runs `apt-get update` only then.
+# only what dpkg reports missing, and runs `apt-get update` only then. With --reliability, also
+# what the CI's reliability stages need: clang 14 with libFuzzer (preset "fuzz") and lcov
+# (tools/coverage.sh).
 set -euo pipefail
 
 packages=(
@@ -8,6 +10,9 @@ packages=(
   libboost-dev xtensor-dev libxsimd-dev libfmt-dev nlohmann-json3-dev doctest-dev
   python3-matplotlib python3-numpy
 )
+if [[ ${1:-} == --reliability ]]; then
+  packages+=(clang-14 libclang-rt-14-dev lcov)
+fi
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install_deps: not a Debian-based system; install these (or your distribution's" \

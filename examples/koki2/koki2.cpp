@@ -1,7 +1,10 @@
 // dphys_koki2 — koki2's chemotaxis neuroevolution (OpenAI-ES on spiking agents) with dphys.
-// Every config field is a --key=value option (see --help); --config=run/config.json replays a run.
+// Every config field is a --key=value option (see --help); --config=run/config.json replays a run;
+// --checkpoint-every=N writes checkpoints, --resume continues a killed run bit for bit.
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -12,6 +15,46 @@
 
 #include <dphys/experiments/koki2.hpp>
 
+namespace {
+
+constexpr const char* run_control_help =
+    "run control (not part of the config):\n"
+    "  --checkpoint-every=<uint32>  write checkpoints/gen_<N>.ckpt every N generations (and at the "
+    "end)  default: 0 (off)\n"
+    "  --checkpoint-keep=<uint32>   keep the newest K checkpoints  default: 3\n"
+    "  --resume                     continue the run in --out from its newest usable checkpoint\n"
+    "  --allow-config-change        with --resume: accept a config that differs from the "
+    "checkpoint's\n";
+
+// Parses one run-control option into `ctl`; false if `arg` is not one (a config override then).
+bool parse_run_control(std::string_view arg, dphys::experiments::koki2_run_control& ctl) {
+  const auto number = [&](std::string_view key, std::uint32_t& out) {
+    const std::string_view text = arg.substr(key.size());
+    std::uint32_t v = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+      throw dphys::config_error(std::string(key.substr(2, key.size() - 3)), std::string(text),
+                                "expected an unsigned 32-bit integer");
+    out = v;
+  };
+  if (arg.starts_with("--checkpoint-every=")) {
+    number("--checkpoint-every=", ctl.checkpoint.every);
+  } else if (arg.starts_with("--checkpoint-keep=")) {
+    number("--checkpoint-keep=", ctl.checkpoint.keep);
+    if (ctl.checkpoint.keep == 0)
+      throw dphys::config_error("checkpoint-keep", "0", ">= 1 (at least one checkpoint is kept)");
+  } else if (arg == "--resume") {
+    ctl.resume = true;
+  } else if (arg == "--allow-config-change") {
+    ctl.allow_config_change = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace dphys;
   std::vector<std::string> command_line(argv, argv + argc);
@@ -19,10 +62,17 @@ int main(int argc, char** argv) {
     experiments::koki2_config cfg;
     for (int i = 1; i < argc; ++i)
       if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print("usage: dphys_koki2 [--key=value ...]   (defaults shown)\n{}", describe(cfg));
+        fmt::print("usage: dphys_koki2 [--key=value ...]   (defaults shown)\n{}{}", describe(cfg),
+                   run_control_help);
         return 0;
       }
-    apply_overrides(cfg, argc - 1, argv + 1);
+    // Run control (not config keys: they do not change the results), then the config overrides.
+    experiments::koki2_run_control ctl;
+    ctl.warn = [](const std::string& w) { fmt::print(stderr, "dphys_koki2: warning: {}\n", w); };
+    std::vector<const char*> config_args;
+    for (int i = 1; i < argc; ++i)
+      if (!parse_run_control(argv[i], ctl)) config_args.push_back(argv[i]);
+    apply_overrides(cfg, static_cast<int>(config_args.size()), config_args.data());
     validate(cfg);
     const auto& e = cfg.env;
     fmt::print(
@@ -83,7 +133,7 @@ int main(int argc, char** argv) {
         if (batch) dir /= fmt::format("seed{}", seed);
         if (batch)
           fmt::print("== {}seed {} -> {}\n", name.empty() ? "" : name + ", ", seed, dir.string());
-        const auto res = experiments::run_koki2(c, dir, command_line, print);
+        const auto res = experiments::run_koki2(c, dir, command_line, print, ctl);
         fmt::print("run directory: {}\nbest fitness (best sampled individual): {:.4f}\n",
                    res.dir.string(), res.best_fitness);
       }

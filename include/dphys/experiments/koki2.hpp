@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
 #include <dphys/run/build_info.hpp>
+#include <dphys/run/checkpoint.hpp>
 #include <dphys/run/evolve.hpp>
 #include <dphys/run/manifest.hpp>
 #include <dphys/run/npy.hpp>
@@ -145,17 +147,78 @@ inline nlohmann::json resolved_config_json(const koki2_config& cfg,
   return to_json(c);
 }
 
+/// Checkpointing and resume of one run (not part of the config: they do not change the numbers).
+struct koki2_run_control {
+  run::checkpoint_options checkpoint{};  ///< every = 0: no checkpoints
+  /// Continue the run in `dir` from its newest usable checkpoint (from generation 0 if it has
+  /// none; a fresh run if `dir` holds no run).
+  bool resume = false;
+  bool allow_config_change = false;  ///< resume even if the config differs from the checkpoint's
+  std::function<void(const std::string&)>
+      warn;  ///< warnings (skipped checkpoints...); may be empty
+};
+
+/// Config keys that may differ on resume: they do not change any result (generations only says
+/// where to stop; threads and impl are bitwise neutral by design; out, log_every are cosmetic).
+inline const std::vector<std::string>& koki2_resume_neutral_keys() {
+  static const std::vector<std::string> keys{"generations", "threads", "out", "log_every", "impl"};
+  return keys;
+}
+
 /// Runs one seed into `dir`: config.json, generations.jsonl, best_genome.npy, edge_index.npy,
-/// manifest.json. `progress` receives one human-readable line per log_every generations (may be
-/// empty).
+/// manifest.json (and checkpoints/ when ctl.checkpoint.every > 0). `progress` receives one
+/// human-readable line per log_every generations (may be empty). With ctl.resume, continues the
+/// run in `dir` bit for bit (see docs/reference/checkpoints.md); throws run::resume_error if the
+/// config differs from the checkpoint's (unless ctl.allow_config_change).
 inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::path& dir,
                               const std::vector<std::string>& command_line = {},
-                              const std::function<void(const std::string&)>& progress = {}) {
+                              const std::function<void(const std::string&)>& progress = {},
+                              const koki2_run_control& ctl = {}) {
   validate(cfg);
   auto pipeline = koki2_pipeline::make(cfg);
   const auto& net = pipeline.rollout().network();
-  auto rd = run::run_directory::create(dir);
-  rd.write_config(resolved_config_json(cfg, dir));
+  std::vector<float> mean(pipeline.genome.size());
+  pipeline.genome.init(cfg.seed, 0, mean);
+  search::openai_es es(cfg.es, std::move(mean), cfg.seed);
+  const nlohmann::json config_json = resolved_config_json(cfg, dir);
+  const std::string config_text = config_json.dump();
+  std::optional<run::resume_point> resume_at;
+  std::error_code ec;
+  const bool previous_run =
+      std::filesystem::exists(dir / std::string(run::run_directory::config_name), ec);
+  if (previous_run && !ctl.resume)
+    throw run::io_error("run directory " + dir.string() +
+                        " already holds a run (config.json): pass --resume to continue it, or "
+                        "choose another --out");
+  if (previous_run) {
+    resume_at = run::find_resume_point(dir, ctl.warn);
+    const std::string before =
+        resume_at ? resume_at->config_text
+                  : run::read_file(dir / std::string(run::run_directory::config_name));
+    if (resume_at) {
+      run::check_resume_config(before, config_json, koki2_resume_neutral_keys(),
+                               ctl.allow_config_change, ctl.warn, resume_at->file.string());
+    } else {
+      // Killed before its first checkpoint: start over, but only with the same configuration.
+      auto stored = nlohmann::json::parse(before, nullptr, false);
+      run::check_resume_config(stored.is_discarded() ? before : stored.dump(), config_json,
+                               koki2_resume_neutral_keys(), ctl.allow_config_change, ctl.warn,
+                               (dir / std::string(run::run_directory::config_name)).string());
+      if (ctl.warn)
+        ctl.warn("resume " + dir.string() + ": no checkpoint yet, starting at generation 0");
+    }
+    if (resume_at && resume_at->generation > static_cast<std::uint32_t>(cfg.generations))
+      throw run::resume_error(
+          "resume " + dir.string() + ": the newest checkpoint is after " +
+          std::to_string(resume_at->generation) +
+          " generations, beyond generations = " + std::to_string(cfg.generations));
+    // Restore before touching the directory: a checkpoint that does not fit leaves it as it was.
+    if (resume_at) run::restore_checkpoint(*resume_at, es);
+    run::truncate_generations(dir, resume_at ? resume_at->log_bytes : 0);
+    run::remove_stale_temporaries(dir);
+  }
+  auto rd = run::run_directory::create(dir, /*allow_existing=*/previous_run);
+  rd.write_config(config_json);
   {
     const auto& topo = net.edges();
     std::vector<std::int32_t> edges;
@@ -180,12 +243,12 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
                 {"lanes", cfg.impl == lane_impl::simd ? simd::lanes_v<simd::native> : 1},
                 {"genome_size", pipeline.genome.size()},
                 {"n_edges", net.edges().size()}};
+  if (resume_at)
+    info.extra["resumed_from"] = {{"checkpoint", resume_at->file.filename().string()},
+                                  {"generation", resume_at->generation}};
   auto manifest = run::make_manifest(info);
   rd.write_manifest(manifest);
 
-  std::vector<float> mean(pipeline.genome.size());
-  pipeline.genome.init(cfg.seed, 0, mean);
-  search::openai_es es(cfg.es, std::move(mean), cfg.seed);
   dispatching_crucible<koki2_pipeline::crucible_type> crucible{&pipeline.crucible, cfg.impl};
 
   auto log_jsonl = [&](const generation_record& r, const search::openai_es&) {
@@ -208,8 +271,11 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
     if (r.non_finite) line += fmt::format("  non-finite {}", r.non_finite);
     progress(line);
   };
+  run::checkpoint_writer checkpoints(rd, ctl.checkpoint, config_text,
+                                     static_cast<std::uint32_t>(cfg.generations));
+  if (resume_at) checkpoints.resume_from(resume_at->log_bytes);
   evolve(es, crucible, evolve_options{static_cast<std::uint32_t>(cfg.generations), cfg.seed},
-         log_jsonl, show);
+         log_jsonl, show, checkpoints);
 
   koki2_result res;
   res.dir = dir;

@@ -7,7 +7,8 @@
 // search_strategy model: ask() -> population (members × dim, row-major), tell(fitness).
 // Determinism: ε_i of generation g is dphys::normal keyed by (seed, es_noise, g, member i, index
 // j). Non-finite fitness ranks below every finite value (counted by the caller), never propagates
-// into μ.
+// into μ. Checkpointable (save/load, between generations): a restored strategy continues bit for
+// bit.
 #pragma once
 
 #include <algorithm>
@@ -27,6 +28,7 @@
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/state_io.hpp>
 
 namespace dphys::search {
 
@@ -162,6 +164,74 @@ class openai_es {
       mean_[j] += cfg_.lr * gj;
     }
     ++generation_;
+    asked_ = false;
+  }
+
+  /// Writes the state that evolves (μ, best, Adam moments, counters) plus the seed and dimension
+  /// for checking. Only between generations (after tell, before ask): throws std::logic_error
+  /// otherwise. The sampled noise is not saved: ask() redraws it from (seed, generation).
+  void save(state_writer& w) const {
+    if (asked_)
+      throw std::logic_error(
+          "openai_es::save between ask() and tell(): checkpoint between "
+          "generations");
+    w.put("kind", std::string_view("openai_es"));
+    w.put("seed", seed_);
+    w.put("dimension", static_cast<std::uint64_t>(mean_.size()));
+    w.put("generation", generation_);
+    w.put("step", step_);
+    w.put("mean", mean_);
+    w.put("best", best_);
+    w.put("best_fitness", best_fitness_);
+    w.put("adam_m", adam_m_);
+    w.put("adam_v", adam_v_);
+  }
+
+  /// Restores what save() wrote into a strategy constructed with the same dimension. The seed
+  /// and configuration are this object's (the run's config decides them; resume checks that they
+  /// match the checkpoint's unless told otherwise). Throws state_error naming the record on any
+  /// mismatch; the strategy is unchanged then.
+  void load(state_reader& r) {
+    std::string kind;
+    r.get("kind", kind);
+    if (kind != "openai_es")
+      throw state_error(r.source() + ": holds the state of a '" + kind +
+                        "' strategy, not of openai_es");
+    (void)r.get<std::uint64_t>("seed");
+    const auto d = r.get<std::uint64_t>("dimension");
+    if (d != mean_.size())
+      throw state_error(r.source() + ": record 'dimension' is " + std::to_string(d) +
+                        ", this openai_es has dimension " + std::to_string(mean_.size()));
+    const auto generation = r.get<std::uint32_t>("generation");
+    const auto step = r.get<std::uint64_t>("step");
+    std::vector<float> mean, best, m, v;
+    r.get("mean", mean, mean_.size());
+    r.get("best", best);
+    if (!best.empty() && best.size() != mean_.size())
+      throw state_error(r.source() + ": record 'best' holds " + std::to_string(best.size()) +
+                        " values, expected 0 or " + std::to_string(mean_.size()));
+    const auto best_fitness = r.get<float>("best_fitness");
+    r.get("adam_m", m);
+    r.get("adam_v", v);
+    if (m.size() != v.size() || (!m.empty() && m.size() != mean_.size()))
+      throw state_error(r.source() + ": records 'adam_m'/'adam_v' hold " +
+                        std::to_string(m.size()) + "/" + std::to_string(v.size()) +
+                        " values, expected 0 or " + std::to_string(mean_.size()) + " each");
+    if (cfg_.optimizer == es_optimizer::adam && m.empty()) {  // switched to Adam on resume
+      m.assign(mean_.size(), 0.0f);
+      v.assign(mean_.size(), 0.0f);
+    }
+    if (cfg_.optimizer != es_optimizer::adam) {
+      m.clear();
+      v.clear();
+    }
+    generation_ = generation;
+    step_ = step;
+    mean_ = std::move(mean);
+    best_ = std::move(best);
+    best_fitness_ = best_fitness;
+    adam_m_ = std::move(m);
+    adam_v_ = std::move(v);
     asked_ = false;
   }
 
