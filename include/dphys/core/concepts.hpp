@@ -88,6 +88,24 @@ concept search_strategy =
       { s.best() } -> std::convertible_to<std::span<const typename S::value_type>>;
     };
 
+/// multi_objective_strategy<S> — which candidates next, when fitness is a vector.
+/// Minimal complete definition: S::value_type (floating point); s.ask() -> span of
+///   population_size() × dimension() values (row-major); s.tell(span<const value_type>
+///   objectives) with population_size() × num_objectives() values (row-major, every objective
+///   maximised); s.dimension(); s.population_size(); s.num_objectives(); s.generation().
+/// Laws: ask is a pure function of (state, seed, generation); same seed ⇒ same ask sequence given
+///   the same tells; tell advances generation() by one.
+template <class S>
+concept multi_objective_strategy = std::floating_point<typename S::value_type> &&
+    requires(S& s, std::span<const typename S::value_type> objectives) {
+  { s.ask() } -> std::convertible_to<std::span<const typename S::value_type>>;
+  s.tell(objectives);
+  { s.dimension() } -> std::convertible_to<std::size_t>;
+  { s.population_size() } -> std::convertible_to<std::size_t>;
+  { s.num_objectives() } -> std::convertible_to<std::size_t>;
+  { s.generation() } -> std::convertible_to<std::uint32_t>;
+};
+
 /// checkpointable<S> — state that can be saved into and restored from a dphys::state_writer /
 /// state_reader archive (core/state_io.hpp). Law: save, load into a freshly constructed object
 /// with the same configuration, and every later observable result is bitwise identical.

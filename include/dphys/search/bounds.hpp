@@ -61,9 +61,14 @@ struct box {
         throw config_error("box.lower" + at, number(lower[i]), "finite");
       if (!std::isfinite(upper[i]))
         throw config_error("box.upper" + at, number(upper[i]), "finite");
-      if (!(lower[i] < upper[i]))
-        throw config_error("box.lower" + at, number(lower[i]),
-                           "< box.upper" + at + " (" + number(upper[i]) + ")");
+      if (!(lower[i] < upper[i])) {
+        std::string rule = "< box.upper";  // appended piecewise (GCC 12 -Wrestrict, see above)
+        rule += at;
+        rule += " (";
+        rule += number(upper[i]);
+        rule += ')';
+        throw config_error("box.lower" + at, number(lower[i]), rule);
+      }
     }
   }
 

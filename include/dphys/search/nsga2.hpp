@@ -1,5 +1,5 @@
 // dphys/search/nsga2.hpp — NSGA-II (Deb, Pratap, Agarwal & Meyarivan 2002, IEEE TEC 6(2)) as an
-// ask/tell multi-objective strategy, and the `multi_objective_strategy` concept it models.
+// ask/tell multi-objective strategy modelling `multi_objective_strategy` (core/concepts.hpp).
 // Extension points: the Crossover, Mutation (search/operators/), Bounds (search/bounds.hpp) and
 // NonFinite (search/non_finite.hpp) policies of basic_nsga2; `nsga2<T>` is the paper's
 // configuration (SBX η_c = 20, p_c = 0.9, polynomial mutation η_m = 20, p_m = 1/n).
@@ -35,6 +35,7 @@
 
 #include <boost/hana/adapt_struct.hpp>
 
+#include <dphys/core/concepts.hpp>
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
 #include <dphys/core/state_io.hpp>
@@ -45,27 +46,6 @@
 #include <dphys/search/operators/mutation.hpp>
 #include <dphys/search/pareto.hpp>
 
-namespace dphys {
-
-/// multi_objective_strategy<S> — which candidates next, when fitness is a vector.
-/// Minimal complete definition: S::value_type (floating point); s.ask() -> span of
-///   population_size() × dimension() values (row-major); s.tell(span<const value_type>
-///   objectives) with population_size() × num_objectives() values (row-major, every objective
-///   maximised); s.dimension(); s.population_size(); s.num_objectives(); s.generation().
-/// Laws: ask is a pure function of (state, seed, generation); same seed ⇒ same ask sequence given
-///   the same tells; tell advances generation() by one.
-template <class S>
-concept multi_objective_strategy = std::floating_point<typename S::value_type> &&
-    requires(S& s, std::span<const typename S::value_type> objectives) {
-  { s.ask() } -> std::convertible_to<std::span<const typename S::value_type>>;
-  s.tell(objectives);
-  { s.dimension() } -> std::convertible_to<std::size_t>;
-  { s.population_size() } -> std::convertible_to<std::size_t>;
-  { s.num_objectives() } -> std::convertible_to<std::size_t>;
-  { s.generation() } -> std::convertible_to<std::uint32_t>;
-};
-
-}  // namespace dphys
 
 namespace dphys::search {
 
