@@ -235,8 +235,11 @@ inline __m256 x86_min(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
 inline __m256 x86_max(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
 #endif
 #if defined(__AVX512F__)
-inline __m512 x86_min(__m512 a, __m512 b) { return _mm512_min_ps(a, b); }
-inline __m512 x86_max(__m512 a, __m512 b) { return _mm512_max_ps(a, b); }
+// The masked forms with an all-ones mask are the same instruction; unlike _mm512_min_ps they take a
+// defined pass-through operand instead of _mm512_undefined_ps(), which GCC 12 reports as
+// "used uninitialized" in code that inlines them (GCC bug 105593).
+inline __m512 x86_min(__m512 a, __m512 b) { return _mm512_mask_min_ps(a, __mmask16(0xFFFF), a, b); }
+inline __m512 x86_max(__m512 a, __m512 b) { return _mm512_mask_max_ps(a, __mmask16(0xFFFF), a, b); }
 #endif
 }  // namespace detail
 
