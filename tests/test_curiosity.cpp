@@ -693,9 +693,10 @@ TEST_CASE("integration: the curriculum loop over koki2's ladder is deterministic
   }
 
   const auto u = run_loop(scenario_policy::uniform, 1, 5, 3);
-  for (const auto& line : u.records)
-    for (const auto& s : nlohmann::json::parse(line).at("curriculum").at("scenarios"))
-      CHECK_FALSE(s.at("replayed").get<bool>());
+  for (const auto& line : u.records) {
+    const auto j = nlohmann::json::parse(line);  // named: a range-for over a temporary's member dangles
+    for (const auto& s : j.at("curriculum").at("scenarios")) CHECK_FALSE(s.at("replayed").get<bool>());
+  }
 }
 
 TEST_CASE("integration: lane types agree, a replayed scenario repeats its episodes, checkpoints "
