@@ -55,12 +55,7 @@ int main(int argc, char** argv) {
   using namespace dphys;
   try {
     bench_config bc;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help") {
-        fmt::print("usage: dphys_bench_rollout [--key=value ...]\n{}", describe(bc));
-        return 0;
-      }
-    bench::apply_bench_arguments(bc, argc, argv);
+    if (!bench::apply_bench_arguments(bc, argc, argv, "dphys_bench_rollout")) return 0;
 
     auto cfg = bench::workload(bc.config, bc.plasticity, bc.steps);
     cfg.seed = bc.seed;

@@ -27,6 +27,7 @@
 #include <dphys/search/openai_es.hpp>
 
 #include "fuzz/fuzz_targets.hpp"
+#include "support.hpp"
 
 namespace fs = std::filesystem;
 namespace rn = dphys::run;
@@ -34,66 +35,9 @@ using dphys::experiments::koki2_config;
 
 namespace {
 
-class scratch_dir {
- public:
-  scratch_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "dphys_reliability_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  scratch_dir(const scratch_dir&) = delete;
-  scratch_dir& operator=(const scratch_dir&) = delete;
-  ~scratch_dir() {
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(path_, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_directory(ec))
-        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  FAIL("expected an exception");
-  return {};
-}
-
-#define CHECK_CONTAINS(text, part) \
-  CHECK_MESSAGE((text).find(part) != std::string::npos, "text: " << (text))
-
-// Soft RLIMIT_FSIZE for its lifetime (SIGXFSZ ignored): writes past `bytes` fail with EFBIG, a
-// "full disk" that works without root.
-class file_size_limit {
- public:
-  explicit file_size_limit(rlim_t bytes) {
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_) == 0);
-    rlimit lim = old_;
-    lim.rlim_cur = old_.rlim_max == RLIM_INFINITY ? bytes : std::min<rlim_t>(bytes, old_.rlim_max);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lim) == 0);
-  }
-  file_size_limit(const file_size_limit&) = delete;
-  file_size_limit& operator=(const file_size_limit&) = delete;
-  ~file_size_limit() {
-    ::setrlimit(RLIMIT_FSIZE, &old_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-
- private:
-  rlimit old_{};
-  void (*old_handler_)(int) = SIG_DFL;
-};
+using scratch_dir = dphys_test::temp_dir;
+using dphys_test::file_size_limit;
+using dphys_test::message_of;
 
 // A tiny but non-trivial koki2 run (few ms per generation).
 koki2_config tiny_koki2() {

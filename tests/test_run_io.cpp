@@ -30,37 +30,17 @@
 #include <dphys/run/run_dir.hpp>
 #include <dphys/run/sha256.hpp>
 
+#include "support.hpp"
+
 namespace fs = std::filesystem;
 namespace rn = dphys::run;
 using nlohmann::json;
 
 namespace {
 
-// A fresh directory under the system temp dir, removed (made writable first) at scope exit.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "dphys_run_io_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path_ = tmpl;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    for (auto it = fs::recursive_directory_iterator(path_, ec);
-         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_directory(ec))
-        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using dphys_test::file_size_limit;
+using dphys_test::message_of;
+using dphys_test::temp_dir;
 
 void put(const fs::path& p, const std::string& bytes) {  // plain (non-atomic) setup write
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
@@ -80,47 +60,6 @@ bool has_temp_files(const fs::path& dir) {
     if (e.path().filename().string().find(".tmp.") != std::string::npos) return true;
   return false;
 }
-
-// The message of the exception E thrown by f; fails the test if f throws nothing or something else.
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    FAIL("threw an exception of another type: " << e.what());
-    return {};
-  }
-  FAIL("no exception was thrown");
-  return {};
-}
-
-#define CHECK_CONTAINS(text, part) \
-  CHECK_MESSAGE((text).find(part) != std::string::npos, "text: " << (text))
-
-// Sets a soft RLIMIT_FSIZE (and ignores SIGXFSZ) for its lifetime: writes past `bytes` fail with
-// EFBIG, a real short-write failure that works for root too.
-class file_size_limit {
- public:
-  explicit file_size_limit(rlim_t bytes) {
-    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_) == 0);
-    rlimit lim = old_;
-    lim.rlim_cur = old_.rlim_max == RLIM_INFINITY ? bytes : std::min<rlim_t>(bytes, old_.rlim_max);
-    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
-    REQUIRE(::setrlimit(RLIMIT_FSIZE, &lim) == 0);
-  }
-  file_size_limit(const file_size_limit&) = delete;
-  file_size_limit& operator=(const file_size_limit&) = delete;
-  ~file_size_limit() {
-    ::setrlimit(RLIMIT_FSIZE, &old_);
-    std::signal(SIGXFSZ, old_handler_);
-  }
-
- private:
-  rlimit old_{};
-  void (*old_handler_)(int) = SIG_DFL;
-};
 
 bool python_numpy_available() {
   static const bool ok = std::system("/usr/bin/python3 -c 'import numpy' >/dev/null 2>&1") == 0;
