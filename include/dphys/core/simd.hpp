@@ -240,6 +240,14 @@ inline __m256 x86_max(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
 // "used uninitialized" in code that inlines them (GCC bug 105593).
 inline __m512 x86_min(__m512 a, __m512 b) { return _mm512_mask_min_ps(a, __mmask16(0xFFFF), a, b); }
 inline __m512 x86_max(__m512 a, __m512 b) { return _mm512_mask_max_ps(a, __mmask16(0xFFFF), a, b); }
+// VRNDSCALEPS with the rounding xsimd uses (nearest-even; toward −∞), through the masked form for
+// the same reason.
+inline __m512 x86_nearbyint(__m512 a) {
+  return _mm512_mask_roundscale_ps(a, __mmask16(0xFFFF), a, _MM_FROUND_TO_NEAREST_INT);
+}
+inline __m512 x86_floor(__m512 a) {
+  return _mm512_mask_roundscale_ps(a, __mmask16(0xFFFF), a, _MM_FROUND_TO_NEG_INF);
+}
 #endif
 }  // namespace detail
 
@@ -263,11 +271,17 @@ fbatch<A> abs(const fbatch<A>& a) {
 }
 template <class A>
 fbatch<A> floor(const fbatch<A>& a) {
-  return xsimd::floor(a);
+  if constexpr (requires { detail::x86_floor(a.data); })
+    return fbatch<A>(detail::x86_floor(a.data));
+  else
+    return xsimd::floor(a);
 }
 template <class A>
 fbatch<A> nearbyint(const fbatch<A>& a) {
-  return xsimd::nearbyint(a);
+  if constexpr (requires { detail::x86_nearbyint(a.data); })
+    return fbatch<A>(detail::x86_nearbyint(a.data));
+  else
+    return xsimd::nearbyint(a);
 }
 template <class A>
 fbatch<A> sqrt(const fbatch<A>& a) {
