@@ -234,6 +234,12 @@ inline __m128 x86_max(__m128 a, __m128 b) { return _mm_max_ps(a, b); }
 inline __m256 x86_min(__m256 a, __m256 b) { return _mm256_min_ps(a, b); }
 inline __m256 x86_max(__m256 a, __m256 b) { return _mm256_max_ps(a, b); }
 #endif
+// Only declared for the register types of the instruction sets enabled; the deleted catch-alls make
+// `requires { detail::x86_floor(r); }` false, rather than ill-formed, for every other type.
+template <class R>
+R x86_floor(R) = delete;
+template <class R>
+R x86_nearbyint(R) = delete;
 #if defined(__AVX512F__)
 // The masked forms with an all-ones mask are the same instruction; unlike _mm512_min_ps they take a
 // defined pass-through operand instead of _mm512_undefined_ps(), which GCC 12 reports as
