@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages dphys needs to build, test and plot. Idempotent: installs
-# only what dpkg reports missing, and runs `apt-get update` only then. With --reliability, also
-# what the CI's reliability stages need: clang 14 with libFuzzer (preset "fuzz") and lcov
-# (tools/coverage.sh).
+# only what dpkg reports missing, and runs `apt-get update` only then. With --tests, also what the
+# test suite needs beyond the build: OpenMPI (the MPI island model, tests/mpi; tools/run_tests.sh
+# turns DPHYS_WITH_MPI on when it is there). With --reliability, also what the CI's reliability
+# stages need: clang 14 with libFuzzer (preset "fuzz") and lcov (tools/coverage.sh).
 set -euo pipefail
 
 packages=(
@@ -10,9 +11,13 @@ packages=(
   libboost-dev xtensor-dev libxsimd-dev libfmt-dev nlohmann-json3-dev doctest-dev
   python3-matplotlib python3-numpy
 )
-if [[ ${1:-} == --reliability ]]; then
-  packages+=(clang-14 libclang-rt-14-dev lcov)
-fi
+for arg in "$@"; do
+  case "$arg" in
+    --tests) packages+=(libopenmpi-dev openmpi-bin) ;;
+    --reliability) packages+=(clang-14 libclang-rt-14-dev lcov) ;;
+    *) echo "install_deps: unknown option '$arg' (valid: --tests, --reliability)" >&2; exit 2 ;;
+  esac
+done
 
 if ! command -v dpkg-query >/dev/null 2>&1; then
   echo "install_deps: not a Debian-based system; install these (or your distribution's" \

@@ -8,11 +8,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=${DPHYS_JOBS:-2}
 build="$root/build"
 
-"$root/tools/install_deps.sh"
+"$root/tools/install_deps.sh" --tests
 
 start=$SECONDS
+# The MPI island model (tests/mpi, dphys_koki2_islands_mpi) is built and tested when MPI is there.
+mpi_option=()
+if command -v mpicxx >/dev/null 2>&1 && command -v mpiexec >/dev/null 2>&1; then
+  mpi_option=(-DDPHYS_WITH_MPI=ON)
+fi
 echo "== configure ($build)"
-cmake -S "$root" -B "$build" "$@"
+cmake -S "$root" -B "$build" "${mpi_option[@]}" "$@"
 echo "== build (-j$jobs)"
 cmake --build "$build" -j "$jobs"
 built=$SECONDS

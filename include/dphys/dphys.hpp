@@ -1,5 +1,5 @@
 // dphys/dphys.hpp — umbrella header: every public header that needs no optional dependency
-// (MPI headers under dphys/distributed/ are not included). POSIX only, like the run layer.
+// (MPI headers under dphys/mpi/ are not included). POSIX only, like the run layer.
 // bench/compile_cost.sh measures what including it costs.
 #pragma once
 
@@ -21,12 +21,15 @@
 #include <dphys/crucibles/viability.hpp>
 #include <dphys/curiosity/curriculum.hpp>
 #include <dphys/curiosity/curriculum_crucible.hpp>
+#include <dphys/curiosity/ewc.hpp>
 #include <dphys/curiosity/memory.hpp>
+#include <dphys/curiosity/nbody_templates.hpp>
 #include <dphys/curiosity/predictor.hpp>
 #include <dphys/curiosity/replay.hpp>
 #include <dphys/curiosity/sampling.hpp>
 #include <dphys/curiosity/selector.hpp>
 #include <dphys/curiosity/surprise.hpp>
+#include <dphys/curiosity/surrogate_curriculum.hpp>
 #include <dphys/envs/chemotaxis.hpp>
 #include <dphys/experiments/koki2.hpp>
 #include <dphys/genomes/direct.hpp>
@@ -43,11 +46,20 @@
 #include <dphys/population/config.hpp>
 #include <dphys/population/database.hpp>
 #include <dphys/population/island_search.hpp>
+#include <dphys/population/islands.hpp>
 #include <dphys/population/novelty.hpp>
 #include <dphys/population/selection.hpp>
 #include <dphys/population/steady_state.hpp>
 #include <dphys/problems/benchmark_functions.hpp>
+#include <dphys/problems/planar_arm.hpp>
 #include <dphys/problems/zdt.hpp>
+#include <dphys/qd/archive.hpp>
+#include <dphys/qd/cma_me.hpp>
+#include <dphys/qd/concepts.hpp>
+#include <dphys/qd/cvt_archive.hpp>
+#include <dphys/qd/grid_archive.hpp>
+#include <dphys/qd/map_elites.hpp>
+#include <dphys/qd/novelty_search.hpp>
 #include <dphys/run/atomic_file.hpp>
 #include <dphys/run/build_info.hpp>
 #include <dphys/run/checkpoint.hpp>

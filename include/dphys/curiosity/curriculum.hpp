@@ -46,6 +46,19 @@ constexpr auto enum_names(curriculum_policy) {
       std::pair{curriculum_policy::surprise_weighted, std::string_view{"surprise_weighted"}}};
 }
 
+/// How fresh scenarios are chosen.
+enum class scenario_policy {
+  uniform,            ///< templates (rungs) uniformly, no replay (the baseline)
+  surprise_weighted,  ///< templates by surprise-weighted curriculum, plus replay of surprising ones
+  curiosity           ///< templates by the curiosity selector over the predictor, plus replay
+};
+constexpr auto enum_names(scenario_policy) {
+  return std::array{
+      std::pair{scenario_policy::uniform, std::string_view{"uniform"}},
+      std::pair{scenario_policy::surprise_weighted, std::string_view{"surprise_weighted"}},
+      std::pair{scenario_policy::curiosity, std::string_view{"curiosity"}}};
+}
+
 /// Surprise-weighted template weights: w_t = floor + m_t^power with m_t an exponential moving
 /// average of the surprises seen on template t (m_t = prior until the first one); probabilities
 /// mix the normalised weights with the uniform distribution: p_t = (1 − uniform_mix)·w_t/Σw +

@@ -42,18 +42,7 @@
 
 namespace dphys::curiosity {
 
-/// How fresh scenarios are chosen.
-enum class scenario_policy {
-  uniform,            ///< rungs uniformly, no replay (the baseline)
-  surprise_weighted,  ///< rungs by surprise-weighted curriculum, plus replay of surprising scenarios
-  curiosity           ///< rungs by the curiosity selector over the predictor, plus replay
-};
-constexpr auto enum_names(scenario_policy) {
-  return std::array{
-      std::pair{scenario_policy::uniform, std::string_view{"uniform"}},
-      std::pair{scenario_policy::surprise_weighted, std::string_view{"surprise_weighted"}},
-      std::pair{scenario_policy::curiosity, std::string_view{"curiosity"}}};
-}
+// scenario_policy (uniform, surprise_weighted, curiosity) is declared in curriculum.hpp.
 
 struct curriculum_crucible_config {
   scenario_policy policy = scenario_policy::surprise_weighted;

@@ -218,6 +218,87 @@ class mlp_ensemble {
     train();
   }
 
+  /// All parameters, member after member; member k's block (parameters_per_member() values) is
+  /// W1[H][d], b1[H], w2[H], b2.
+  [[nodiscard]] std::span<const double> parameters() const { return params_; }
+  [[nodiscard]] std::size_t parameters_per_member() const { return stride(); }
+  /// Replaces all parameters (same size as parameters()).
+  void set_parameters(std::span<const double> p) {
+    if (p.size() != params_.size())
+      throw std::invalid_argument("mlp_ensemble::set_parameters: " + std::to_string(p.size()) +
+                                  " values, expected " + std::to_string(params_.size()));
+    params_.assign(p.begin(), p.end());
+  }
+  /// Stored sample i (oldest first): its features and outcome.
+  [[nodiscard]] std::span<const float> sample_x(std::size_t i) const {
+    if (i >= ys_.size())
+      throw std::out_of_range("mlp_ensemble::sample_x: " + std::to_string(i) + " >= samples() " +
+                              std::to_string(ys_.size()));
+    return {xs_.data() + i * d_, d_};
+  }
+  [[nodiscard]] double sample_y(std::size_t i) const { return ys_.at(i); }
+
+  /// Output of member k at x (probability when binary) and, in `dz` (parameters_per_member()
+  /// values), the gradient of its pre-activation output z with respect to member k's parameters.
+  /// The per-sample loss gradient of training is (output − y)·dz for both losses.
+  double output_gradient(std::size_t k, std::span<const float> x, std::span<double> dz) const {
+    check_input(x);
+    if (k >= members() || dz.size() != stride())
+      throw std::invalid_argument("mlp_ensemble::output_gradient: member " + std::to_string(k) +
+                                  " or gradient size " + std::to_string(dz.size()) +
+                                  " out of range (members " + std::to_string(members()) +
+                                  ", parameters_per_member " + std::to_string(stride()) + ")");
+    const std::size_t H = hidden();
+    const double* p = params_.data() + k * stride();
+    std::vector<double> h(H);
+    const double out = output(p, x, h);
+    for (std::size_t j = 0; j < H; ++j) {
+      const double w2 = p[H * d_ + H + j], ga = w2 * (1.0 - h[j] * h[j]);
+      dz[H * d_ + H + j] = h[j];
+      dz[H * d_ + j] = ga;
+      for (std::size_t i = 0; i < d_; ++i) dz[j * d_ + i] = ga * static_cast<double>(x[i]);
+    }
+    dz[2 * H + H * d_] = 1.0;
+    return out;
+  }
+
+  /// A diagonal quadratic penalty (λ/2)·Σ_i F_i·(θ_i − θ*_i)² added to training (online EWC,
+  /// ewc.hpp, installs it). After each SGD step of member k its parameters take the exact
+  /// proximal step of the penalty, θ_i ← (θ_i + a_i·θ*_i)/(1 + a_i) with a_i = lr·λ·F_i, which is
+  /// stable for any λ (an explicit gradient step diverges once lr·λ·F_i > 2). λ = 0 or
+  /// clear_penalty(): training is exactly the plain one. Not part of save()/load() (its owner
+  /// saves it and installs it again).
+  void set_penalty(double lambda, std::vector<double> fisher, std::vector<double> anchor) {
+    if (!(lambda >= 0.0) || !std::isfinite(lambda))
+      throw std::invalid_argument("mlp_ensemble::set_penalty: lambda = " + std::to_string(lambda) +
+                                  ": must be finite and >= 0");
+    if (fisher.size() != params_.size() || anchor.size() != params_.size())
+      throw std::invalid_argument(
+          "mlp_ensemble::set_penalty: fisher/anchor sizes " + std::to_string(fisher.size()) + "/" +
+          std::to_string(anchor.size()) + ", expected " + std::to_string(params_.size()));
+    for (double f : fisher)
+      if (!(f >= 0.0) || !std::isfinite(f))
+        throw std::invalid_argument(
+            "mlp_ensemble::set_penalty: a Fisher value is negative or "
+            "not finite");
+    penalty_lambda_ = lambda;
+    fisher_ = std::move(fisher);
+    anchor_ = std::move(anchor);
+  }
+  void clear_penalty() {
+    penalty_lambda_ = 0.0;
+    fisher_.clear();
+    anchor_.clear();
+  }
+  /// The penalty's value at the current parameters (0 without one).
+  [[nodiscard]] double penalty() const {
+    if (fisher_.empty()) return 0.0;
+    double s = 0.0;
+    for (std::size_t i = 0; i < params_.size(); ++i)
+      s += fisher_[i] * (params_[i] - anchor_[i]) * (params_[i] - anchor_[i]);
+    return 0.5 * penalty_lambda_ * s;
+  }
+
   void save(state_writer& w) const {
     w.put("params", params_);
     w.put("xs", xs_);
@@ -294,6 +375,14 @@ class mlp_ensemble {
               p[j * d_ + i] -= cfg_.lr * ga * static_cast<double>(x[i]);
           }
           p[2 * H + H * d_] -= cfg_.lr * g;
+          if (penalty_lambda_ > 0.0 && !fisher_.empty()) {
+            const double* f = fisher_.data() + k * stride();
+            const double* a = anchor_.data() + k * stride();
+            for (std::size_t i = 0; i < stride(); ++i) {
+              const double c = cfg_.lr * penalty_lambda_ * f[i];
+              p[i] = (p[i] + c * a[i]) / (1.0 + c);
+            }
+          }
         }
       }
     }
@@ -306,6 +395,8 @@ class mlp_ensemble {
   std::vector<double> ys_;
   std::vector<std::uint64_t> ids_;
   std::uint64_t observed_ = 0;
+  double penalty_lambda_ = 0.0;
+  std::vector<double> fisher_, anchor_;
 };
 
 }  // namespace dphys::curiosity

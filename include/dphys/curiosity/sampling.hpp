@@ -28,7 +28,8 @@ enum class draw_purpose : std::uint32_t {
   mlp_init = 4,
   mlp_train = 5,
   crucible = 6,
-  memory = 7
+  memory = 7,
+  ewc = 8
 };
 
 /// The key of one purpose at one tick (tick: a generation, a selection step, a sampling call...).

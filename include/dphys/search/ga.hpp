@@ -127,6 +127,26 @@ class basic_ga {
   [[nodiscard]] std::span<const T> parents() const { return parents_; }
   [[nodiscard]] std::span<const T> parent_fitness() const { return parent_fitness_; }
 
+  /// Replaces the worst member of the parent pool (lowest fitness; among equals the last) by
+  /// `genome` with `fitness` if `fitness` is strictly higher (e.g. an island-model migrant,
+  /// population/islands.hpp); returns whether it did. False while there is no parent pool.
+  /// std::invalid_argument if `genome` does not have dimension() values.
+  bool replace_worst(std::span<const T> genome, T fitness) {
+    const std::size_t d = dimension();
+    if (genome.size() != d)
+      throw std::invalid_argument("basic_ga::replace_worst: got " + std::to_string(genome.size()) +
+                                  " values for dimension " + std::to_string(d));
+    if (parent_fitness_.empty()) return false;
+    std::size_t worst = 0;
+    for (std::size_t i = 1; i < parent_fitness_.size(); ++i)
+      if (!(parent_fitness_[i] > parent_fitness_[worst])) worst = i;
+    if (!(fitness > parent_fitness_[worst])) return false;
+    std::copy(genome.begin(), genome.end(),
+              parents_.begin() + static_cast<std::ptrdiff_t>(worst * d));
+    parent_fitness_[worst] = fitness;
+    return true;
+  }
+
   /// This generation's population (population_size() × dimension(), row-major). After a tell that
   /// asked for retries (resample_non_finite), the same population with pending_slots() re-sampled.
   std::span<const T> ask() {

@@ -110,6 +110,17 @@ class openai_es {
   [[nodiscard]] std::span<const float> best() const { return best_; }
   [[nodiscard]] float best_fitness() const { return best_fitness_; }
 
+  /// Replaces μ (e.g. by an island-model migrant, population/islands.hpp); the Adam moments, the
+  /// best-so-far and the counters are kept. Only between generations: std::logic_error between
+  /// ask() and tell(); std::invalid_argument if `mean` does not have dimension() values.
+  void set_mean(std::span<const float> mean) {
+    if (asked_) throw std::logic_error("openai_es::set_mean between ask() and tell()");
+    if (mean.size() != mean_.size())
+      throw std::invalid_argument("openai_es::set_mean: got " + std::to_string(mean.size()) +
+                                  " values for dimension " + std::to_string(mean_.size()));
+    mean_.assign(mean.begin(), mean.end());
+  }
+
   /// Samples generation g's population (members × dimension, row-major).
   std::span<const float> ask() {
     const std::size_t n = population_size(), d = dimension();
