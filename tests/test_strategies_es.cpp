@@ -142,11 +142,13 @@ TEST_CASE("cma_es: tutorial default parameters (n = 10)") {
   act.active = true;
   cma_es<> ea(act, std::vector<double>(10, 0.0), 1);
   CHECK(ea.weights()[9] == doctest::Approx(-0.5862218287788354).epsilon(1e-12));
-  // lazy decomposition at larger n: ⌊1/(10 n (c1 + cμ))⌋
+  // lazy decomposition at larger n, the tutorial's rule counteval − eigeneval > λ/(c1+cμ)/n/10:
+  // the first generation count g with g·λ above it, ⌊1/(10 n (c1 + cμ))⌋ + 1 (n = 200: 2.11 → 3)
   cma_es<> big(cma_es_config{}, std::vector<double>(200, 0.0), 1);
   CHECK(big.eigen_interval() ==
-        std::size_t(std::floor(1.0 / (10.0 * 200 * (big.c_1() + big.c_mu())))));
-  CHECK(big.eigen_interval() == 2);
+        std::size_t(std::floor(1.0 / (10.0 * 200 * (big.c_1() + big.c_mu())))) + 1);
+  CHECK(big.eigen_interval() == 3);
+  CHECK(cma_es<>(cma_es_config{}, std::vector<double>(1000, 0.0), 1).eigen_interval() == 9);
 }
 
 TEST_CASE("cma_es: evaluations to 1e-8 within 15% of pagmo2 and DEAP (dim 10; sphere-40)") {
@@ -233,8 +235,10 @@ TEST_CASE("bipop_cma_es: interleaves large and small regimes") {
 }
 
 TEST_CASE("symmetric_eigen: A·v = λ·v, orthonormal eigenvectors, ascending eigenvalues") {
-  for (std::size_t n : {1u, 2u, 3u, 7u, 37u, 120u}) {
-    for (int kind = 0; kind < 3; ++kind) {
+  // n crosses the solver's blocks (16 reflectors, 4 rows); kind 3 mixes zero and non-zero
+  // Householder steps (the deferred rank-2 update is then applied on its own).
+  for (std::size_t n : {1u, 2u, 3u, 7u, 17u, 37u, 70u, 120u}) {
+    for (int kind = 0; kind < 4; ++kind) {
       std::vector<double> A(n * n);
       const auto key = random_key::make(n, stream_id::user, std::uint32_t(kind), 0);
       for (std::size_t i = 0; i < n; ++i)
@@ -242,6 +246,7 @@ TEST_CASE("symmetric_eigen: A·v = λ·v, orthonormal eigenvectors, ascending ei
           double v = double(normal<float>(key, std::uint32_t(i), std::uint32_t(j), 0));
           if (kind == 1) v = (i == j) ? double(1 + i % 3) : 0.0;       // clustered diagonal
           if (kind == 2) v = (i == j) ? 1.0 : 1e-9 * v;                 // near-identity (CMA start)
+          if (kind == 3 && (i / 5 != j / 5 || (i / 5) % 2 == 1)) v = 0.0;  // 5×5 blocks and zeros
           A[i * n + j] = A[j * n + i] = v;
         }
       std::vector<double> w(n), vt(n * n);

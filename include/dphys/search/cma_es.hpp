@@ -8,9 +8,10 @@
 //   logarithmic weights, c_σ, d_σ, c_c, c_1, c_μ, optional active CMA with the tutorial's negative
 //   weights). Fitness: HIGHER IS BETTER (pass −f to minimise).
 // Algorithm: y_k = B·D·z_k, x_k = m + σ·y_k; the eigendecomposition C = B·D²·Bᵀ is recomputed
-//   lazily, every max(1, ⌊1/(10·n·(c_1+c_μ))⌋) generations (own Householder + QL solver,
-//   detail/linalg.hpp); sampling is a blocked matrix product, the rank-μ update a blocked symmetric
-//   rank-k update. sep-CMA keeps C diagonal, with c_1, c_μ scaled by (n+2)/3, O(n) per member.
+//   lazily, every ⌊1/(10·n·(c_1+c_μ))⌋ + 1 generations (the tutorial's rule counteval − eigeneval >
+//   λ/(c_1+c_μ)/n/10; own Householder + QL solver, detail/linalg.hpp); sampling is a blocked
+//   matrix product, the rank-μ update a blocked symmetric rank-k update. sep-CMA keeps C
+//   diagonal, with c_1, c_μ scaled by (n+2)/3, O(n) per member.
 // Stopping (reported by name, stop_reason()): TolFun, TolHistFun, TolX, NoEffectAxis, NoEffectCoord,
 //   ConditionCov, Stagnation (Hansen 2009), and BudgetSmall (BIPOP's small-regime budget). With
 //   restarts, a fired criterion starts the next run inside tell(); without, the strategy reports
@@ -377,8 +378,10 @@ class basic_cma_es {
     if constexpr (sep) {
       eigen_interval_ = 1;
     } else {
+      // tutorial (purecmaes.m): decompose when counteval − eigeneval > λ/(c₁+c_μ)/n/10, i.e. after
+      // the smallest number of generations g with g·λ > λ/(10 n (c₁+c_μ))
       const double every = 1.0 / (10.0 * double(n_) * double(c1_ + cmu_));
-      eigen_interval_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::floor(every)));
+      eigen_interval_ = static_cast<std::size_t>(std::floor(every)) + 1;
     }
     z_.assign(lambda * n_, T(0));
     if constexpr (!sep) zd_.assign(lambda * n_, T(0));

@@ -26,7 +26,7 @@
 #include <dphys/core/random.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
-#include <dphys/search/detail/es_population.hpp>
+#include <dphys/search/detail/nes_core.hpp>
 #include <dphys/search/non_finite.hpp>
 #include <dphys/search/shaping.hpp>
 
@@ -63,7 +63,7 @@ class basic_snes {
   static_assert(bound_handling<Bounds, T>, "basic_snes: Bounds must model bound_handling");
   static_assert(non_finite_handling<NonFinite>,
                 "basic_snes: NonFinite must model non_finite_handling");
-  using population_t = detail::es_population<T, Bounds, NonFinite>;
+  using core_t = detail::nes_core<T, Shaping, Bounds, NonFinite>;
 
  public:
   using value_type = T;
@@ -71,125 +71,103 @@ class basic_snes {
 
   basic_snes(snes_config cfg, std::vector<T> mean, std::uint64_t seed, box<T> domain = {},
              Shaping shaping = {}, Bounds bounds = {}, NonFinite non_finite = {})
-      : cfg_(cfg), seed_(seed), shaping_(shaping), mean_(std::move(mean)) {
+      : cfg_(cfg) {
     validate(cfg_);
-    if (mean_.empty())
-      throw config_error("mean", "(empty)", "the initial mean has at least one coordinate");
-    n_ = mean_.size();
-    const double d = double(n_);
-    lambda_ = cfg_.population_size > 0
-                  ? static_cast<std::size_t>(cfg_.population_size)
-                  : 4 + static_cast<std::size_t>(std::floor(3.0 * std::log(d)));
+    c_.init(std::move(mean), cfg_.population_size, seed, std::move(domain), shaping, bounds,
+            non_finite, "snes");
+    const double d = double(c_.n);
     eta_mu_ = static_cast<T>(cfg_.lr_mean);
     eta_sigma_ = static_cast<T>(cfg_.lr_sigma > 0 ? cfg_.lr_sigma
                                                   : (3.0 + std::log(d)) / (5.0 * std::sqrt(d)));
-    sigma_.assign(n_, static_cast<T>(cfg_.sigma0));
-    s_.assign(lambda_ * n_, T(0));
-    pop_ = population_t(n_, std::move(domain), bounds, non_finite, "snes");
-    pop_.resize(lambda_);
+    sigma_.assign(c_.n, static_cast<T>(cfg_.sigma0));
+    s_.assign(c_.lambda * c_.n, T(0));
   }
 
-  [[nodiscard]] std::size_t dimension() const { return n_; }
-  [[nodiscard]] std::size_t population_size() const { return lambda_; }
-  [[nodiscard]] std::uint32_t generation() const { return generation_; }
-  [[nodiscard]] std::span<const T> best() const { return pop_.best(); }
-  [[nodiscard]] T best_fitness() const { return pop_.best_fitness(); }
-  [[nodiscard]] std::span<const T> mean() const { return mean_; }
+  [[nodiscard]] std::size_t dimension() const { return c_.n; }
+  [[nodiscard]] std::size_t population_size() const { return c_.lambda; }
+  [[nodiscard]] std::uint32_t generation() const { return c_.generation; }
+  [[nodiscard]] std::span<const T> best() const { return c_.pop.best(); }
+  [[nodiscard]] T best_fitness() const { return c_.pop.best_fitness(); }
+  [[nodiscard]] std::span<const T> mean() const { return c_.mean; }
   [[nodiscard]] std::span<const T> sigma() const { return sigma_; }
   [[nodiscard]] T learning_rate_sigma() const { return eta_sigma_; }
   [[nodiscard]] const snes_config& config() const { return cfg_; }
-  [[nodiscard]] std::uint64_t evaluations() const { return pop_.evaluations(); }
-  [[nodiscard]] const non_finite_stats& non_finite() const { return pop_.stats(); }
+  [[nodiscard]] std::uint64_t evaluations() const { return c_.pop.evaluations(); }
+  [[nodiscard]] const non_finite_stats& non_finite() const { return c_.pop.stats(); }
   [[nodiscard]] const std::vector<quarantine_record<T>>& quarantined() const {
-    return pop_.quarantined();
+    return c_.pop.quarantined();
   }
-  [[nodiscard]] const std::vector<std::uint32_t>& pending_slots() const { return pop_.pending(); }
+  [[nodiscard]] const std::vector<std::uint32_t>& pending_slots() const { return c_.pop.pending(); }
 
   std::span<const T> ask() {
-    return pop_.ask([this](std::size_t i, std::uint32_t word) { sample(i, 1, word); },
-                    [this](std::uint32_t word) { sample(0, lambda_, word); });
+    return c_.ask([this](std::size_t first, std::size_t count, std::uint32_t word) {
+      sample(first, count, word);
+    });
   }
 
   void tell(std::span<const T> fitness) {
-    typename population_t::update_input in;
-    if (!pop_.tell(fitness, generation_, in)) return;
-    update(in);
-    ++generation_;
+    c_.tell(fitness, [this](const typename core_t::update_input& in) { update(in); });
   }
 
   void save(state_writer& w) const {
     auto s = w.scope("snes");
-    w.put("dimension", static_cast<std::uint64_t>(n_));
-    w.put("generation", generation_);
-    w.put("mean", mean_);
+    c_.save_head(w);
     w.put("sigma", sigma_);
     w.put("s", s_);
-    pop_.save(w);
+    c_.pop.save(w);
   }
   void load(state_reader& r) {
     auto s = r.scope("snes");
-    if (r.get<std::uint64_t>("dimension") != n_)
-      throw state_error(r.source() + ": snes checkpoint of another dimension");
-    r.get("generation", generation_);
-    r.get("mean", mean_, n_);
-    r.get("sigma", sigma_, n_);
-    r.get("s", s_, lambda_ * n_);
-    pop_.load(r);
+    c_.load_head(r, "snes");
+    r.get("sigma", sigma_, c_.n);
+    r.get("s", s_, c_.lambda * c_.n);
+    c_.pop.load(r);
   }
 
  private:
   void sample(std::size_t first, std::size_t count, std::uint32_t word) {
-    const auto key = random_key::make(seed_, snes_stream, generation_, 0);
-    std::vector<float> buf(n_);
+    const std::size_t n = c_.n;
+    const auto key = random_key::make(c_.seed, snes_stream, c_.generation, 0);
+    std::vector<float> buf(n);
     for (std::size_t i = first; i < first + count; ++i) {
       fill_normal(key, static_cast<std::uint32_t>(i), word, buf);
-      T* s = s_.data() + i * n_;
-      auto x = pop_.genotype(i);
-      for (std::size_t j = 0; j < n_; ++j) {
+      T* s = s_.data() + i * n;
+      auto x = c_.pop.genotype(i);
+      for (std::size_t j = 0; j < n; ++j) {
         s[j] = static_cast<T>(buf[j]);
-        x[j] = mean_[j] + sigma_[j] * s[j];
+        x[j] = c_.mean[j] + sigma_[j] * s[j];
       }
     }
   }
 
-  void update(const typename population_t::update_input& in) {
-    for (std::size_t i = 0; i < lambda_; ++i)
-      if (pop_.moved(i)) {
-        const auto p = pop_.update_point(i);
-        for (std::size_t j = 0; j < n_; ++j) s_[i * n_ + j] = (p[j] - mean_[j]) / sigma_[j];
+  void update(const typename core_t::update_input& in) {
+    const std::size_t n = c_.n;
+    for (std::size_t i = 0; i < c_.lambda; ++i)
+      if (c_.pop.moved(i)) {
+        const auto p = c_.pop.update_point(i);
+        for (std::size_t j = 0; j < n; ++j) s_[i * n + j] = (p[j] - c_.mean[j]) / sigma_[j];
       }
     std::vector<std::size_t> idx;
-    std::vector<T> f;
-    for (std::size_t i = 0; i < lambda_; ++i)
-      if (!in.excluded[i]) {
-        idx.push_back(i);
-        f.push_back(in.fitness[i]);
-      }
-    if (idx.empty()) return;
-    std::vector<T> u(idx.size());
-    shaping_(std::span<const T>(f), std::span<T>(u));
-    std::vector<T> g_mu(n_, T(0)), g_sigma(n_, T(0));
+    std::vector<T> u;
+    if (!c_.utilities(in, idx, u)) return;
+    std::vector<T> g_mu(n, T(0)), g_sigma(n, T(0));
     for (std::size_t r = 0; r < idx.size(); ++r) {
-      const T* s = s_.data() + idx[r] * n_;
-      for (std::size_t j = 0; j < n_; ++j) {
+      const T* s = s_.data() + idx[r] * n;
+      for (std::size_t j = 0; j < n; ++j) {
         g_mu[j] += u[r] * s[j];
         g_sigma[j] += u[r] * (s[j] * s[j] - T(1));
       }
     }
-    for (std::size_t j = 0; j < n_; ++j) {
-      mean_[j] += eta_mu_ * sigma_[j] * g_mu[j];
+    for (std::size_t j = 0; j < n; ++j) {
+      c_.mean[j] += eta_mu_ * sigma_[j] * g_mu[j];
       sigma_[j] *= std::exp(eta_sigma_ / T(2) * g_sigma[j]);
     }
   }
 
   snes_config cfg_;
-  std::uint64_t seed_ = 0;
-  Shaping shaping_{};
-  std::vector<T> mean_, sigma_, s_;
-  std::size_t n_ = 0, lambda_ = 0;
+  core_t c_;
+  std::vector<T> sigma_, s_;
   T eta_mu_ = 1, eta_sigma_ = 0;
-  std::uint32_t generation_ = 0;
-  population_t pop_;
 };
 
 /// SNES with the NES rank utilities.

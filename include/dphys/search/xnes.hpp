@@ -28,8 +28,8 @@
 #include <dphys/core/random.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
-#include <dphys/search/detail/es_population.hpp>
 #include <dphys/search/detail/linalg.hpp>
+#include <dphys/search/detail/nes_core.hpp>
 #include <dphys/search/non_finite.hpp>
 #include <dphys/search/shaping.hpp>
 
@@ -69,7 +69,7 @@ class basic_xnes {
   static_assert(bound_handling<Bounds, T>, "basic_xnes: Bounds must model bound_handling");
   static_assert(non_finite_handling<NonFinite>,
                 "basic_xnes: NonFinite must model non_finite_handling");
-  using population_t = detail::es_population<T, Bounds, NonFinite>;
+  using core_t = detail::nes_core<T, Shaping, Bounds, NonFinite>;
 
  public:
   using value_type = T;
@@ -77,15 +77,12 @@ class basic_xnes {
 
   basic_xnes(xnes_config cfg, std::vector<T> mean, std::uint64_t seed, box<T> domain = {},
              Shaping shaping = {}, Bounds bounds = {}, NonFinite non_finite = {})
-      : cfg_(cfg), seed_(seed), shaping_(shaping), mean_(std::move(mean)) {
+      : cfg_(cfg) {
     validate(cfg_);
-    if (mean_.empty())
-      throw config_error("mean", "(empty)", "the initial mean has at least one coordinate");
-    n_ = mean_.size();
+    c_.init(std::move(mean), cfg_.population_size, seed, std::move(domain), shaping, bounds,
+            non_finite, "xnes");
+    n_ = c_.n;
     const double d = double(n_);
-    lambda_ = cfg_.population_size > 0
-                  ? static_cast<std::size_t>(cfg_.population_size)
-                  : 4 + static_cast<std::size_t>(std::floor(3.0 * std::log(d)));
     const double eta_default = (9.0 + 3.0 * std::log(d)) / (5.0 * d * std::sqrt(d));
     eta_mu_ = static_cast<T>(cfg_.lr_mean);
     eta_sigma_ = static_cast<T>(cfg_.lr_sigma > 0 ? cfg_.lr_sigma : eta_default);
@@ -94,72 +91,63 @@ class basic_xnes {
     Bt_.assign(n_ * n_, T(0));
     Binv_.assign(n_ * n_, T(0));
     for (std::size_t i = 0; i < n_; ++i) Bt_[i * n_ + i] = Binv_[i * n_ + i] = T(1);
-    s_.assign(lambda_ * n_, T(0));
-    y_.assign(lambda_ * n_, T(0));
-    pop_ = population_t(n_, std::move(domain), bounds, non_finite, "xnes");
-    pop_.resize(lambda_);
+    s_.assign(c_.lambda * n_, T(0));
+    y_.assign(c_.lambda * n_, T(0));
   }
 
   [[nodiscard]] std::size_t dimension() const { return n_; }
-  [[nodiscard]] std::size_t population_size() const { return lambda_; }
-  [[nodiscard]] std::uint32_t generation() const { return generation_; }
-  [[nodiscard]] std::span<const T> best() const { return pop_.best(); }
-  [[nodiscard]] T best_fitness() const { return pop_.best_fitness(); }
-  [[nodiscard]] std::span<const T> mean() const { return mean_; }
+  [[nodiscard]] std::size_t population_size() const { return c_.lambda; }
+  [[nodiscard]] std::uint32_t generation() const { return c_.generation; }
+  [[nodiscard]] std::span<const T> best() const { return c_.pop.best(); }
+  [[nodiscard]] T best_fitness() const { return c_.pop.best_fitness(); }
+  [[nodiscard]] std::span<const T> mean() const { return c_.mean; }
   [[nodiscard]] T sigma() const { return sigma_; }
   /// Bᵀ (d×d row-major): row i is column i of B.
   [[nodiscard]] std::span<const T> shape_transposed() const { return Bt_; }
   [[nodiscard]] T learning_rate_sigma() const { return eta_sigma_; }
   [[nodiscard]] T learning_rate_shape() const { return eta_b_; }
   [[nodiscard]] const xnes_config& config() const { return cfg_; }
-  [[nodiscard]] std::uint64_t evaluations() const { return pop_.evaluations(); }
-  [[nodiscard]] const non_finite_stats& non_finite() const { return pop_.stats(); }
+  [[nodiscard]] std::uint64_t evaluations() const { return c_.pop.evaluations(); }
+  [[nodiscard]] const non_finite_stats& non_finite() const { return c_.pop.stats(); }
   [[nodiscard]] const std::vector<quarantine_record<T>>& quarantined() const {
-    return pop_.quarantined();
+    return c_.pop.quarantined();
   }
-  [[nodiscard]] const std::vector<std::uint32_t>& pending_slots() const { return pop_.pending(); }
+  [[nodiscard]] const std::vector<std::uint32_t>& pending_slots() const { return c_.pop.pending(); }
 
   std::span<const T> ask() {
-    return pop_.ask([this](std::size_t i, std::uint32_t word) { sample(i, 1, word); },
-                    [this](std::uint32_t word) { sample(0, lambda_, word); });
+    return c_.ask([this](std::size_t first, std::size_t count, std::uint32_t word) {
+      sample(first, count, word);
+    });
   }
 
   void tell(std::span<const T> fitness) {
-    typename population_t::update_input in;
-    if (!pop_.tell(fitness, generation_, in)) return;
-    update(in);
-    ++generation_;
+    c_.tell(fitness, [this](const typename core_t::update_input& in) { update(in); });
   }
 
   void save(state_writer& w) const {
     auto s = w.scope("xnes");
-    w.put("dimension", static_cast<std::uint64_t>(n_));
-    w.put("generation", generation_);
-    w.put("mean", mean_);
+    c_.save_head(w);
     w.put("sigma", sigma_);
     w.put("Bt", Bt_);
     w.put("Binv", Binv_);
     w.put("s", s_);
     w.put("y", y_);
-    pop_.save(w);
+    c_.pop.save(w);
   }
   void load(state_reader& r) {
     auto s = r.scope("xnes");
-    if (r.get<std::uint64_t>("dimension") != n_)
-      throw state_error(r.source() + ": xnes checkpoint of another dimension");
-    r.get("generation", generation_);
-    r.get("mean", mean_, n_);
+    c_.load_head(r, "xnes");
     r.get("sigma", sigma_);
     r.get("Bt", Bt_, n_ * n_);
     r.get("Binv", Binv_, n_ * n_);
-    r.get("s", s_, lambda_ * n_);
-    r.get("y", y_, lambda_ * n_);
-    pop_.load(r);
+    r.get("s", s_, c_.lambda * n_);
+    r.get("y", y_, c_.lambda * n_);
+    c_.pop.load(r);
   }
 
  private:
   void sample(std::size_t first, std::size_t count, std::uint32_t word) {
-    const auto key = random_key::make(seed_, xnes_stream, generation_, 0);
+    const auto key = random_key::make(c_.seed, xnes_stream, c_.generation, 0);
     std::vector<float> buf(n_);
     for (std::size_t i = first; i < first + count; ++i) {
       fill_normal(key, static_cast<std::uint32_t>(i), word, buf);
@@ -168,8 +156,8 @@ class basic_xnes {
     // y_k = B s_k, i.e. row k of Y = Σ_j s_kj · (row j of Bᵀ)
     detail::linalg::gemm(count, n_, n_, s_.data() + first * n_, Bt_.data(), y_.data() + first * n_);
     for (std::size_t i = first; i < first + count; ++i) {
-      auto x = pop_.genotype(i);
-      for (std::size_t j = 0; j < n_; ++j) x[j] = mean_[j] + sigma_ * y_[i * n_ + j];
+      auto x = c_.pop.genotype(i);
+      for (std::size_t j = 0; j < n_; ++j) x[j] = c_.mean[j] + sigma_ * y_[i * n_ + j];
     }
   }
 
@@ -187,33 +175,27 @@ class basic_xnes {
     detail::linalg::symmetric_rank_update(n_, T(0), n_, en.data(), vt.data(), neg.data());
   }
 
-  void update(const typename population_t::update_input& in) {
+  void update(const typename core_t::update_input& in) {
     const std::size_t n = n_;
-    for (std::size_t i = 0; i < lambda_; ++i)
-      if (pop_.moved(i)) {  // s = B⁻¹ (x − μ)/σ
-        const auto p = pop_.update_point(i);
+    for (std::size_t i = 0; i < c_.lambda; ++i)
+      if (c_.pop.moved(i)) {  // s = B⁻¹ (x − μ)/σ
+        const auto p = c_.pop.update_point(i);
         std::vector<T> d(n);
-        for (std::size_t j = 0; j < n; ++j) d[j] = (p[j] - mean_[j]) / sigma_;
+        for (std::size_t j = 0; j < n; ++j) d[j] = (p[j] - c_.mean[j]) / sigma_;
         for (std::size_t r = 0; r < n; ++r)
           s_[i * n + r] = detail::linalg::dot(n, &Binv_[r * n], d.data());
       }
     std::vector<std::size_t> idx;
-    std::vector<T> f;
-    for (std::size_t i = 0; i < lambda_; ++i)
-      if (!in.excluded[i]) {
-        idx.push_back(i);
-        f.push_back(in.fitness[i]);
-      }
-    if (idx.empty()) return;
-    std::vector<T> u(idx.size());
-    shaping_(std::span<const T>(f), std::span<T>(u));
+    std::vector<T> u;
+    if (!c_.utilities(in, idx, u)) return;
     T usum = 0;
     for (T x : u) usum += x;
     std::vector<T> g_delta(n, T(0));
     std::vector<T> vecs(idx.size() * n);
     for (std::size_t r = 0; r < idx.size(); ++r) {
       detail::linalg::axpy(n, u[r], &s_[idx[r] * n], g_delta.data());
-      std::copy(&s_[idx[r] * n], &s_[idx[r] * n] + n, vecs.begin() + static_cast<std::ptrdiff_t>(r * n));
+      std::copy(&s_[idx[r] * n], &s_[idx[r] * n] + n,
+                vecs.begin() + static_cast<std::ptrdiff_t>(r * n));
     }
     // G_M = Σ u_k s_k s_kᵀ − (Σ u_k) I
     std::vector<T> gm(n * n, T(0));
@@ -226,7 +208,7 @@ class basic_xnes {
     // μ ← μ + η_μ σ B G_δ, with (B G_δ)_i = Σ_j Bᵀ[j][i] G_δ[j]
     std::vector<T> bg(n, T(0));
     for (std::size_t j = 0; j < n; ++j) detail::linalg::axpy(n, g_delta[j], &Bt_[j * n], bg.data());
-    for (std::size_t i = 0; i < n; ++i) mean_[i] += eta_mu_ * sigma_ * bg[i];
+    for (std::size_t i = 0; i < n; ++i) c_.mean[i] += eta_mu_ * sigma_ * bg[i];
     sigma_ *= std::exp(eta_sigma_ / T(2) * g_sigma);
     // Bᵀ ← exp(η_B/2 G_B) Bᵀ (the exponential is symmetric); B⁻¹ ← exp(−η_B/2 G_B) B⁻¹
     std::vector<T> e_pos, e_neg;
@@ -239,15 +221,11 @@ class basic_xnes {
   }
 
   xnes_config cfg_;
-  std::uint64_t seed_ = 0;
-  Shaping shaping_{};
-  std::vector<T> mean_;
+  core_t c_;
   T sigma_ = 1;
   std::vector<T> Bt_, Binv_, s_, y_;
-  std::size_t n_ = 0, lambda_ = 0;
+  std::size_t n_ = 0;
   T eta_mu_ = 1, eta_sigma_ = 0, eta_b_ = 0;
-  std::uint32_t generation_ = 0;
-  population_t pop_;
 };
 
 /// xNES with the NES rank utilities.

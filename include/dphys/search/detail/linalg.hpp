@@ -1,7 +1,7 @@
 // dphys/search/detail/linalg.hpp — the dense linear algebra of the CMA-ES/NES family, no external
-// dependency: a symmetric eigensolver (Householder tridiagonalisation + implicit QL, after EISPACK's
-// tred2/tql2 as in JAMA, public domain), a row-major matrix product and a symmetric rank-k update.
-// Internal (detail); no extension points.
+// dependency: a symmetric eigensolver (Householder tridiagonalisation + implicit QL, after
+// EISPACK's tred2/tql2 as in JAMA, public domain), a row-major matrix product and a symmetric
+// rank-k update. Internal (detail); no extension points.
 //
 // Determinism: every element is accumulated in a fixed order (the loop index order of the scalar
 // definition); SIMD only spreads independent elements over lanes (xsimd, no reassociation, no FMA
@@ -17,12 +17,17 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
 
 namespace dphys::search::detail::linalg {
+
+// Complete unrolling of the small register-block loops (GCC does not at -O2 and then keeps the
+// accumulators in memory).
+#define DPHYS_LINALG_UNROLL _Pragma("GCC unroll 16")
 
 template <class T>
 using batch = xsimd::batch<T, xsimd::default_arch>;
@@ -54,12 +59,12 @@ T dot(std::size_t n, const T* x, const T* y) {
   if constexpr (W > 1 && 8 % W == 0) {
     constexpr std::size_t Q = 8 / W;
     batch<T> acc[Q];
-    for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
     for (; i + 8 <= n; i += 8)
-      for (std::size_t q = 0; q < Q; ++q)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
         acc[q] = acc[q] + batch<T>::load_unaligned(x + i + q * W) *
                               batch<T>::load_unaligned(y + i + q * W);
-    for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
   } else {
     for (; i + 8 <= n; i += 8)
       for (std::size_t l = 0; l < 8; ++l) s[l] += x[i + l] * y[i + l];
@@ -78,14 +83,14 @@ T dot_axpy(std::size_t n, const T* x, const T* d, T f, T* e) {
     constexpr std::size_t Q = 8 / W;
     batch<T> acc[Q];
     const batch<T> vf(f);
-    for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
     for (; i + 8 <= n; i += 8)
-      for (std::size_t q = 0; q < Q; ++q) {
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
         const auto xv = batch<T>::load_unaligned(x + i + q * W);
         acc[q] = acc[q] + xv * batch<T>::load_unaligned(d + i + q * W);
         (batch<T>::load_unaligned(e + i + q * W) + vf * xv).store_unaligned(e + i + q * W);
       }
-    for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
   } else {
     for (; i + 8 <= n; i += 8)
       for (std::size_t l = 0; l < 8; ++l) {
@@ -94,6 +99,129 @@ T dot_axpy(std::size_t n, const T* x, const T* d, T f, T* e) {
       }
   }
   for (std::size_t l = 0; i < n; ++i, ++l) {
+    s[l] += x[i] * d[i];
+    e[i] += f * x[i];
+  }
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+/// out[c] = dot(n, u, x[c]) for R vectors x[0..R) at once (u loaded once per chunk); each result
+/// is bitwise dot's.
+template <std::size_t R, class T>
+void dot_multi(std::size_t n, const T* u, T* const* x, T* out) {
+  constexpr std::size_t W = width<T>;
+  T s[R][8] = {};
+  std::size_t i = 0;
+  if constexpr (W > 1 && 8 % W == 0) {
+    constexpr std::size_t Q = 8 / W;
+    batch<T> acc[R][Q];
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[c][q] = batch<T>(T(0));
+    for (; i + 8 <= n; i += 8)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+        const auto uv = batch<T>::load_unaligned(u + i + q * W);
+        DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+          acc[c][q] = acc[c][q] + uv * batch<T>::load_unaligned(x[c] + i + q * W);
+      }
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[c][q].store_unaligned(s[c] + q * W);
+  } else {
+    for (; i + 8 <= n; i += 8)
+      DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+        for (std::size_t l = 0; l < 8; ++l) s[c][l] += u[i + l] * x[c][i + l];
+  }
+  DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+    for (std::size_t l = 0, k = i; k < n; ++k, ++l) s[c][l] += u[k] * x[c][k];
+  DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+    out[c] = ((s[c][0] + s[c][4]) + (s[c][2] + s[c][6])) +
+             ((s[c][1] + s[c][5]) + (s[c][3] + s[c][7]));
+}
+
+/// x[c][i] += a[c]·u[i] for R vectors at once (each bitwise axpy(n, a[c], u, x[c])).
+template <std::size_t R, class T>
+void axpy_multi(std::size_t n, const T* a, const T* u, T* const* x) {
+  std::size_t i = 0;
+  if constexpr (width<T> > 1) {
+    batch<T> va[R];
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) va[c] = batch<T>(a[c]);
+    for (; i + width<T> <= n; i += width<T>) {
+      const auto uv = batch<T>::load_unaligned(u + i);
+      DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+        (batch<T>::load_unaligned(x[c] + i) + va[c] * uv).store_unaligned(x[c] + i);
+    }
+  }
+  for (; i < n; ++i)
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) x[c][i] += a[c] * u[i];
+}
+
+/// For R vectors x[c] and k rows u_p = U + p·ld of lengths len0 + p:
+/// x[c][i] += a[c·k + p]·u_p[i] for p = 0..k−1 in that order (bitwise k successive axpy calls),
+/// with each x[c] chunk loaded and stored once for all k rows.
+template <std::size_t R, class T>
+void axpy_rows(std::size_t len0, std::size_t k, const T* a, const T* U, std::size_t ld,
+               T* const* x) {
+  std::size_t i = 0;
+  if constexpr (width<T> > 1) {
+    constexpr std::size_t W = width<T>;
+    for (; i + W <= len0; i += W) {
+      batch<T> xv[R];
+      DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+        xv[c] = batch<T>::load_unaligned(x[c] + i);
+      for (std::size_t p = 0; p < k; ++p) {
+        const auto uv = batch<T>::load_unaligned(U + p * ld + i);
+        DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+          xv[c] = xv[c] + batch<T>(a[c * k + p]) * uv;
+      }
+      DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) xv[c].store_unaligned(x[c] + i);
+    }
+  }
+  // the rest (i ≥ the vector part of len0): element i gets rows p with len0 + p > i
+  const std::size_t end = k ? len0 + k - 1 : 0;
+  for (; i < end; ++i) {
+    const std::size_t p0 = i < len0 ? 0 : i - len0 + 1;
+    for (std::size_t c = 0; c < R; ++c) {
+      T v = x[c][i];
+      for (std::size_t p = p0; p < k; ++p) v += a[c * k + p] * U[p * ld + i];
+      x[c][i] = v;
+    }
+  }
+}
+
+/// Fused pass over x (the tridiagonalisation's two sweeps of one column in one): first
+/// x[i] −= (fp·p[i] + gp·u[i]) (exactly as rank2_sub), then with the updated x the exact
+/// dot_axpy(n, x, d, f, e): returns Σ x[i]·d[i] in dot's order and does e[i] += f·x[i].
+template <class T>
+T rank2_dot_axpy(std::size_t n, T fp, const T* p, T gp, const T* u, T* x, const T* d, T f, T* e) {
+  constexpr std::size_t W = width<T>;
+  T s[8] = {};
+  std::size_t i = 0;
+  if constexpr (W > 1 && 8 % W == 0) {
+    constexpr std::size_t Q = 8 / W;
+    batch<T> acc[Q];
+    const batch<T> vf(f), vfp(fp), vgp(gp);
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+    for (; i + 8 <= n; i += 8)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+        const std::size_t o = i + q * W;
+        const auto xv =
+            batch<T>::load_unaligned(x + o) -
+            (vfp * batch<T>::load_unaligned(p + o) + vgp * batch<T>::load_unaligned(u + o));
+        xv.store_unaligned(x + o);
+        acc[q] = acc[q] + xv * batch<T>::load_unaligned(d + o);
+        (batch<T>::load_unaligned(e + o) + vf * xv).store_unaligned(e + o);
+      }
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(s + q * W);
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t l = 0; l < 8; ++l) {
+        x[i + l] -= (fp * p[i + l] + gp * u[i + l]);
+        s[l] += x[i + l] * d[i + l];
+        e[i + l] += f * x[i + l];
+      }
+  }
+  for (std::size_t l = 0; i < n; ++i, ++l) {
+    x[i] -= (fp * p[i] + gp * u[i]);
     s[l] += x[i] * d[i];
     e[i] += f * x[i];
   }
@@ -161,29 +289,32 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T
       std::size_t i0 = 0;
       for (; i0 + R <= m; i0 += R) {
         batch<T> acc[R][Q];
-        for (std::size_t r = 0; r < R; ++r)
-          for (std::size_t q = 0; q < Q; ++q) acc[r][q] = batch<T>(T(0));
+        DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[r][q] = batch<T>(T(0));
         for (std::size_t p = 0; p < k; ++p) {
           batch<T> b[Q];
-          for (std::size_t q = 0; q < Q; ++q)
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
             b[q] = batch<T>::load_unaligned(B + p * n + j0 + q * W);
-          for (std::size_t r = 0; r < R; ++r) {
+          DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r) {
             const batch<T> a(A[(i0 + r) * k + p]);
-            for (std::size_t q = 0; q < Q; ++q) acc[r][q] = acc[r][q] + a * b[q];
+            DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+              acc[r][q] = acc[r][q] + a * b[q];
           }
         }
-        for (std::size_t r = 0; r < R; ++r)
-          for (std::size_t q = 0; q < Q; ++q) acc[r][q].store_unaligned(C + (i0 + r) * n + j0 + q * W);
+        DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+            acc[r][q].store_unaligned(C + (i0 + r) * n + j0 + q * W);
       }
       for (; i0 < m; ++i0) {
         batch<T> acc[Q];
-        for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
         for (std::size_t p = 0; p < k; ++p) {
           const batch<T> a(A[i0 * k + p]);
-          for (std::size_t q = 0; q < Q; ++q)
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
             acc[q] = acc[q] + a * batch<T>::load_unaligned(B + p * n + j0 + q * W);
         }
-        for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(C + i0 * n + j0 + q * W);
+        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+          acc[q].store_unaligned(C + i0 * n + j0 + q * W);
       }
     }
   }
@@ -218,13 +349,15 @@ void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* co
       const batch<T> va(alpha);
       for (; j + Q * W <= len; j += Q * W) {
         batch<T> acc[Q];
-        for (std::size_t q = 0; q < Q; ++q) acc[q] = va * batch<T>::load_unaligned(c + j + q * W);
+        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+          acc[q] = va * batch<T>::load_unaligned(c + j + q * W);
         for (std::size_t r = 0; r < rank; ++r) {
           const batch<T> ar(a[r]);
-          for (std::size_t q = 0; q < Q; ++q)
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
             acc[q] = acc[q] + ar * batch<T>::load_unaligned(V + r * n + j + q * W);
         }
-        for (std::size_t q = 0; q < Q; ++q) acc[q].store_unaligned(c + j + q * W);
+        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+          acc[q].store_unaligned(c + j + q * W);
       }
       for (; j + W <= len; j += W) {
         batch<T> acc = va * batch<T>::load_unaligned(c + j);
@@ -276,11 +409,24 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
   std::span<T> d = w;
 
   // --- tred2 ---
+  // Step i's rank-2 update A ← A − u pᵀ − p uᵀ is deferred ("pending") and fused with step i−1's
+  // matrix-vector product, so each column is swept once per step instead of twice. Every element
+  // sees exactly the operations, in the order, of JAMA's tred2 (bitwise the same result).
+  std::vector<T> pu(n), pp(n);  // pending step's u (= d) and p (= e)
+  std::size_t pending = 0;      // the pending step's i (0: none)
+  // applies the pending update to rows [j, last) of every column j < pending − 1 (row pending−1
+  // and the zeroing of row `pending` were done eagerly)
+  auto flush = [&](std::size_t last) {
+    for (std::size_t j = 0; j + 1 < pending && j < last; ++j)
+      rank2_sub(last - j, pu[j], pp.data() + j, pp[j], pu.data() + j, &vt[j * n + j]);
+    pending = 0;
+  };
   for (std::size_t j = 0; j < n; ++j) d[j] = V(n - 1, j);
   for (std::size_t i = n - 1; i > 0; --i) {
     T scale = T(0), h = T(0);
     for (std::size_t k = 0; k < i; ++k) scale += std::abs(d[k]);
     if (scale == T(0)) {
+      if (pending) flush(i);
       e[i] = d[i - 1];
       for (std::size_t j = 0; j < i; ++j) {
         d[j] = V(i - 1, j);
@@ -303,12 +449,21 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
         f = d[j];
         V(j, i) = f;
         // column j of V below the diagonal is row j of vt: contiguous in k
-        const T* colj = &vt[j * n];
-        g = e[j] + colj[j] * f;
+        T* colj = &vt[j * n];
         const std::size_t len = i - (j + 1);
-        g += dot_axpy(len, colj + j + 1, d.data() + j + 1, f, e.data() + j + 1);
+        if (j + 1 < i) __builtin_prefetch(&vt[(j + 1) * n + j + 1]);  // the next column's start
+        if (pending) {  // pending = i + 1: its rows j..i−1 of column j are still to be updated
+          colj[j] -= (pu[j] * pp[j] + pp[j] * pu[j]);
+          g = e[j] + colj[j] * f;
+          g += rank2_dot_axpy(len, pu[j], pp.data() + j + 1, pp[j], pu.data() + j + 1, colj + j + 1,
+                              d.data() + j + 1, f, e.data() + j + 1);
+        } else {
+          g = e[j] + colj[j] * f;
+          g += dot_axpy(len, colj + j + 1, d.data() + j + 1, f, e.data() + j + 1);
+        }
         e[j] = g;
       }
+      pending = 0;
       f = T(0);
       for (std::size_t j = 0; j < i; ++j) {
         e[j] /= h;
@@ -316,26 +471,29 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
       }
       const T hh = f / (h + h);
       for (std::size_t j = 0; j < i; ++j) e[j] -= hh * d[j];
+      // the rank-2 update of row i−1 (it is the next step's Householder vector) now; the rest later
+      std::copy(d.begin(), d.begin() + static_cast<std::ptrdiff_t>(i), pu.begin());
+      std::copy(e.begin(), e.begin() + static_cast<std::ptrdiff_t>(i), pp.begin());
       for (std::size_t j = 0; j < i; ++j) {
-        f = d[j];
-        g = e[j];
-        T* colj = &vt[j * n];
-        const std::size_t len = i - j;
-        rank2_sub(len, f, e.data() + j, g, d.data() + j, colj + j);
-        d[j] = V(i - 1, j);
+        T& a = vt[j * n + (i - 1)];
+        a -= (pu[j] * pp[i - 1] + pp[j] * pu[i - 1]);
+        d[j] = a;
         V(i, j) = T(0);
       }
+      pending = i;
     }
     d[i] = h;
   }
+  if (pending) flush(0);
   // Accumulate the transformations: X ← P_i·(X ⊕ 1), P_i = I − u_i u_iᵀ/h_i, u_i = V[0..i][i+1],
   // h_i = d[i+1], for i = 0..n−2 — in blocks of KB reflectors (compact WY: P_{i1−1}⋯P_{i0} =
   // I − U·Tᵀ·Uᵀ), so each column of X is loaded once per block instead of twice per reflector.
   constexpr std::size_t KB = 16;
-  std::vector<T> U, Tm, tau, wv(KB), sv(KB), tq(KB);
+  std::vector<T> U, Tm, tau, wv(4 * KB), sv(4 * KB), tq(KB);
+  U.reserve(KB * n);  // one allocation for all blocks
   for (std::size_t i0 = 0; i0 + 1 < n; i0 += KB) {
     const std::size_t i1 = std::min(i0 + KB, n - 1), k = i1 - i0, m = i1;
-    U.assign(k * m, T(0));
+    U.resize(k * m);  // row p is read only over its length i0 + p + 1 (the rest is never read)
     tau.assign(k, T(0));
     for (std::size_t p = 0; p < k; ++p) {
       const std::size_t i = i0 + p;
@@ -363,16 +521,30 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
         Tm[r * k + p] = -tau[p] * acc;
       }
     }
-    for (std::size_t j = 0; j < m; ++j) {
-      T* x = &vt[j * n];
-      for (std::size_t p = 0; p < k; ++p) wv[p] = dot(i0 + p + 1, &U[p * m], x);
-      for (std::size_t q = 0; q < k; ++q) {
-        T acc = T(0);
-        for (std::size_t r = 0; r <= q; ++r) acc += Tm[r * k + q] * wv[r];
-        sv[q] = acc;
+    // X ← X − U·(Tᵀ·(Uᵀ X)), CB columns of X (rows of vt) at a time so each reflector is loaded
+    // once per CB columns; every column gets dot's and axpy's exact operations.
+    constexpr std::size_t CB = 4;
+    std::size_t j = 0;
+    auto apply = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
+      T* x[R];
+      for (std::size_t c = 0; c < R; ++c) x[c] = &vt[(j + c) * n];
+      T wc[R], a[R * KB];
+      for (std::size_t p = 0; p < k; ++p) {
+        dot_multi<R>(i0 + p + 1, &U[p * m], x, wc);
+        for (std::size_t c = 0; c < R; ++c) wv[c * KB + p] = wc[c];
       }
-      for (std::size_t p = 0; p < k; ++p) axpy(i0 + p + 1, -sv[p], &U[p * m], x);
-    }
+      for (std::size_t c = 0; c < R; ++c)
+        for (std::size_t q = 0; q < k; ++q) {
+          T acc = T(0);
+          for (std::size_t r = 0; r <= q; ++r) acc += Tm[r * k + q] * wv[c * KB + r];
+          sv[c * KB + q] = acc;
+        }
+      for (std::size_t c = 0; c < R; ++c)
+        for (std::size_t p = 0; p < k; ++p) a[c * k + p] = -sv[c * KB + p];
+      axpy_rows<R>(i0 + 1, k, a, U.data(), m, x);
+    };
+    for (; j + CB <= m; j += CB) apply(std::integral_constant<std::size_t, CB>{});
+    for (; j < m; ++j) apply(std::integral_constant<std::size_t, 1>{});
   }
   for (std::size_t j = 0; j < n; ++j) {
     d[j] = V(n - 1, j);
@@ -456,3 +628,5 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
 }
 
 }  // namespace dphys::search::detail::linalg
+
+#undef DPHYS_LINALG_UNROLL
