@@ -1,5 +1,5 @@
 // Tests of the island model (population/islands.hpp): ask/tell splitting, the migration rules of
-// every topology on hand-made fitness, the accept_migrant hooks of openai_es and the GA,
+// every topology on hand-made fitness, the accept_migrant hooks of every shipped strategy,
 // determinism, 1 vs 2 evaluation threads, checkpoint/continue, and config errors.
 #include <cmath>
 #include <cstdint>
@@ -19,8 +19,11 @@
 #include <dphys/problems/benchmark_functions.hpp>
 #include <dphys/run/evolve.hpp>
 #include <dphys/search/cma_es.hpp>
+#include <dphys/search/de.hpp>
 #include <dphys/search/ga.hpp>
 #include <dphys/search/openai_es.hpp>
+#include <dphys/search/snes.hpp>
+#include <dphys/search/xnes.hpp>
 
 namespace {
 
@@ -496,10 +499,91 @@ TEST_CASE("islands: bad configurations are refused with the field named") {
                                                return p;
                                              })),
                   std::invalid_argument);
-  // CMA-ES islands run independently (no hook)
+  // CMA-ES islands without migration
   island_model<search::cma_es<double>> cma(
       config(2, 0, 0, migration_topology::ring, true), 1, [](std::uint32_t, std::uint64_t s) {
         return search::cma_es<double>(search::cma_es_config{}, std::vector<double>(3, 1.0), s);
       });
   CHECK(cma.population_size() == 2 * cma.island(0).population_size());
+}
+
+TEST_CASE("islands: CMA-ES, SNES, xNES and DE migration hooks") {
+  static_assert(population::migrant_receiver<search::cma_es<double>> &&
+                population::migrant_receiver<search::sep_cma_es<double>> &&
+                population::migrant_receiver<search::bipop_cma_es<double>> &&
+                population::migrant_receiver<search::snes<double>> &&
+                population::migrant_receiver<search::xnes<double>> &&
+                population::migrant_receiver<search::de<double>>);
+  const std::vector<double> g{1.0, 2.0, 3.0};
+  // Mean-moving strategies: accept iff strictly better than the best-so-far; σ is kept.
+  auto check_mean_hook = [&](auto es) {
+    const auto asked = es.ask();
+    std::vector<double> f(es.population_size());
+    for (std::size_t i = 0; i < f.size(); ++i) f[i] = -asked[i * 3] * asked[i * 3];
+    es.tell(f);
+    const double best = es.best_fitness();
+    const std::vector<double> before(es.mean().begin(), es.mean().end());
+    CHECK_FALSE(population::accept_migrant(es, std::span<const double>(g), best));  // not > best
+    CHECK(std::vector<double>(es.mean().begin(), es.mean().end()) == before);
+    CHECK(population::accept_migrant(es, std::span<const double>(g), best + 1.0));
+    CHECK(std::vector<double>(es.mean().begin(), es.mean().end()) == g);
+    (void)es.ask();
+    CHECK_THROWS_AS(es.set_mean(g), std::logic_error);  // between ask and tell
+    CHECK_THROWS_AS(population::accept_migrant(es, std::span<const double>(g), best + 2.0),
+                    std::logic_error);
+  };
+  check_mean_hook(search::cma_es<double>(search::cma_es_config{}, std::vector<double>(3, 0.5), 7));
+  check_mean_hook(
+      search::sep_cma_es<double>(search::cma_es_config{}, std::vector<double>(3, 0.5), 7));
+  check_mean_hook(search::snes<double>(search::snes_config{}, std::vector<double>(3, 0.5), 7));
+  check_mean_hook(search::xnes<double>(search::xnes_config{}, std::vector<double>(3, 0.5), 7));
+  search::cma_es<double> wrong(search::cma_es_config{}, std::vector<double>(3, 0.5), 7);
+  CHECK_THROWS_AS(wrong.set_mean(std::vector<double>{1.0}), std::invalid_argument);
+
+  // DE: the worst target (among equals the last) is replaced.
+  search::de_config dc;
+  dc.pop_size = 4;
+  search::de<double> de(dc, search::box<double>{{-1, -1, -1}, {1, 1, 1}}, 3);
+  CHECK_FALSE(population::accept_migrant(de, std::span<const double>(g), 1.0));  // no targets
+  (void)de.ask();
+  de.tell(std::vector<double>{4, std::numeric_limits<double>::quiet_NaN(), 1, 1});
+  REQUIRE(de.target_fitness()[1] < 1.0);  // worst_rank stored the NaN below every finite value
+  CHECK(population::accept_migrant(de, std::span<const double>(g), 0.0));
+  CHECK(de.target_fitness()[1] == 0.0);
+  CHECK(de.targets()[3] == 1.0);
+  CHECK(de.targets()[5] == 3.0);
+  CHECK_FALSE(population::accept_migrant(de, std::span<const double>(g), 0.0));  // not > 0
+  CHECK(population::accept_migrant(de, std::span<const double>(g), 2.0));
+  CHECK(de.target_fitness()[1] == 2.0);  // 0 was the worst
+  CHECK(population::accept_migrant(de, std::span<const double>(g), 2.0));
+  CHECK(de.target_fitness()[3] == 2.0);  // then fitness 1: the last among equals (member 3)
+  CHECK_FALSE(population::accept_migrant(de, std::span<const double>(g),
+                                         std::numeric_limits<double>::infinity()));
+
+  // CMA-ES islands with ring migration on the sphere: migrants are accepted, runs repeat exactly.
+  auto run = [] {
+    island_model<search::cma_es<double>> m(
+        config(3, 2, 1, migration_topology::ring, true), 5, [](std::uint32_t, std::uint64_t s) {
+          return search::cma_es<double>(search::cma_es_config{}, std::vector<double>(4, 2.0), s);
+        });
+    for (int gen = 0; gen < 8; ++gen) {
+      const auto x = m.ask();
+      std::vector<double> f(m.population_size());
+      for (std::size_t i = 0; i < f.size(); ++i) {
+        double s2 = 0;
+        for (std::size_t j = 0; j < 4; ++j) s2 += x[i * 4 + j] * x[i * 4 + j];
+        f[i] = -s2;
+      }
+      m.tell(f);
+    }
+    return m;
+  };
+  const auto a = run(), b = run();
+  CHECK(a.migrations().size() == 12);  // 4 events (generations 2, 4, 6, 8) × 3 islands × 1
+  CHECK(a.migrations() == b.migrations());
+  std::size_t accepted = 0;
+  for (const auto& e : a.migrations()) accepted += e.accepted ? 1 : 0;
+  CHECK(accepted >= 1);
+  CHECK(std::vector<double>(a.best().begin(), a.best().end()) ==
+        std::vector<double>(b.best().begin(), b.best().end()));
 }

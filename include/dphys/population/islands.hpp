@@ -4,7 +4,8 @@
 // members between islands every migration_interval generations (Genesis S2;
 // docs/reference/islands.md). Extension point: the customization point accept_migrant(strategy,
 // genome, fitness) (a member `s.accept_migrant(genome, fitness)` or a free function found by ADL);
-// shipped for openai_es (replace μ) and basic_ga (replace the worst parent).
+// shipped for openai_es, the CMA-ES family, SNES and xNES (replace the mean) and for the GA and DE
+// (replace the worst parent / target).
 //
 // Determinism: island i's strategy is built with seed island_seed(seed, i); migrant choice and
 // destinations are counter-based draws of islands_stream keyed by (seed, generation, island,
@@ -37,8 +38,12 @@
 #include <dphys/core/random.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/population/config.hpp>
+#include <dphys/search/cma_es.hpp>
+#include <dphys/search/de.hpp>
 #include <dphys/search/ga.hpp>
 #include <dphys/search/openai_es.hpp>
+#include <dphys/search/snes.hpp>
+#include <dphys/search/xnes.hpp>
 
 namespace dphys::population {
 
@@ -182,6 +187,40 @@ template <class T, class Selection, class Crossover, class Mutation, class Bound
 bool accept_migrant(basic_ga<T, Selection, Crossover, Mutation, Bounds, NonFinite>& ga,
                     std::span<const T> genome, T fitness) {
   return ga.replace_worst(genome, fitness);
+}
+
+/// The CMA-ES family receives a migrant like OpenAI-ES: m ← migrant iff its fitness is strictly
+/// higher than the island's best sampled fitness so far; σ, C and the evolution paths are kept
+/// (a restart strategy's later restart starts from its own rule, not from the migrant).
+template <class T, class Covariance, class Restarts, class Bounds, class NonFinite>
+bool accept_migrant(basic_cma_es<T, Covariance, Restarts, Bounds, NonFinite>& es,
+                    std::span<const T> genome, T fitness) {
+  if (!(fitness > es.best_fitness())) return false;
+  es.set_mean(genome);
+  return true;
+}
+
+/// SNES and xNES: μ ← migrant iff its fitness beats the island's best-so-far; σ / the shape kept.
+template <class T, class Shaping, class Bounds, class NonFinite>
+bool accept_migrant(basic_snes<T, Shaping, Bounds, NonFinite>& es, std::span<const T> genome,
+                    T fitness) {
+  if (!(fitness > es.best_fitness())) return false;
+  es.set_mean(genome);
+  return true;
+}
+template <class T, class Shaping, class Bounds, class NonFinite>
+bool accept_migrant(basic_xnes<T, Shaping, Bounds, NonFinite>& es, std::span<const T> genome,
+                    T fitness) {
+  if (!(fitness > es.best_fitness())) return false;
+  es.set_mean(genome);
+  return true;
+}
+
+/// DE receives a migrant into its target set: it replaces the worst target iff the migrant's
+/// fitness is strictly higher (basic_de::replace_worst).
+template <class T, class Bounds, class NonFinite>
+bool accept_migrant(basic_de<T, Bounds, NonFinite>& de, std::span<const T> genome, T fitness) {
+  return de.replace_worst(genome, fitness);
 }
 
 }  // namespace dphys::search

@@ -194,6 +194,17 @@ class basic_cma_es {
                     [this](std::uint32_t word) { sample_members(0, lambda_, word); });
   }
 
+  /// Replaces the mean m (e.g. by an island-model migrant, population/islands.hpp); σ, C, the
+  /// evolution paths and the counters are kept. Only between generations: std::logic_error between
+  /// ask() and tell(); std::invalid_argument if `mean` does not have dimension() values.
+  void set_mean(std::span<const T> mean) {
+    if (pop_.asked()) throw std::logic_error("cma_es::set_mean between ask() and tell()");
+    if (mean.size() != n_)
+      throw std::invalid_argument("cma_es::set_mean: got " + std::to_string(mean.size()) +
+                                  " values for dimension " + std::to_string(n_));
+    mean_.assign(mean.begin(), mean.end());
+  }
+
   /// Updates from the fitness of the last asked population (higher is better).
   void tell(std::span<const T> fitness) {
     typename population_t::update_input in;

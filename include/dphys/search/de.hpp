@@ -128,6 +128,27 @@ class basic_de {
   [[nodiscard]] std::span<const T> targets() const { return targets_; }
   [[nodiscard]] std::span<const T> target_fitness() const { return target_fitness_; }
 
+  /// Replaces the worst target (lowest fitness, non-finite lowest; among equals the last) by `genome` with `fitness`
+  /// if `fitness` is finite and strictly higher (e.g. an island-model migrant, population/islands.hpp);
+  /// returns whether it did. False before the first completed generation (no targets yet).
+  /// std::invalid_argument if `genome` does not have dimension() values.
+  bool replace_worst(std::span<const T> genome, T fitness) {
+    const std::size_t d = dimension();
+    if (genome.size() != d)
+      throw std::invalid_argument("basic_de::replace_worst: got " + std::to_string(genome.size()) +
+                                  " values for dimension " + std::to_string(d));
+    if (target_fitness_.empty()) return false;
+    // Non-finite fitness ranks below every finite value (the strategies' rule).
+    auto rank_key = [](T f) { return std::isfinite(f) ? f : -std::numeric_limits<T>::infinity(); };
+    std::size_t worst = 0;
+    for (std::size_t i = 1; i < target_fitness_.size(); ++i)
+      if (!(rank_key(target_fitness_[i]) > rank_key(target_fitness_[worst]))) worst = i;
+    if (!std::isfinite(fitness) || !(fitness > rank_key(target_fitness_[worst]))) return false;
+    std::copy(genome.begin(), genome.end(), targets_.begin() + static_cast<std::ptrdiff_t>(worst * d));
+    target_fitness_[worst] = fitness;
+    return true;
+  }
+
   /// Generation 0: the initial population; afterwards one trial vector per target. After a tell
   /// that asked for retries (resample_non_finite), the same with pending_slots() re-sampled.
   std::span<const T> ask() {

@@ -127,9 +127,10 @@ class basic_ga {
   [[nodiscard]] std::span<const T> parents() const { return parents_; }
   [[nodiscard]] std::span<const T> parent_fitness() const { return parent_fitness_; }
 
-  /// Replaces the worst member of the parent pool (lowest fitness; among equals the last) by
-  /// `genome` with `fitness` if `fitness` is strictly higher (e.g. an island-model migrant,
-  /// population/islands.hpp); returns whether it did. False while there is no parent pool.
+  /// Replaces the worst member of the parent pool (lowest fitness, non-finite lowest; among equals
+  /// the last) by `genome` with `fitness` if `fitness` is finite and strictly higher (e.g. an
+  /// island-model migrant, population/islands.hpp); returns whether it did. False while there is
+  /// no parent pool.
   /// std::invalid_argument if `genome` does not have dimension() values.
   bool replace_worst(std::span<const T> genome, T fitness) {
     const std::size_t d = dimension();
@@ -137,10 +138,12 @@ class basic_ga {
       throw std::invalid_argument("basic_ga::replace_worst: got " + std::to_string(genome.size()) +
                                   " values for dimension " + std::to_string(d));
     if (parent_fitness_.empty()) return false;
+    // Non-finite fitness ranks below every finite value (the strategies' rule).
+    auto rank_key = [](T f) { return std::isfinite(f) ? f : -std::numeric_limits<T>::infinity(); };
     std::size_t worst = 0;
     for (std::size_t i = 1; i < parent_fitness_.size(); ++i)
-      if (!(parent_fitness_[i] > parent_fitness_[worst])) worst = i;
-    if (!(fitness > parent_fitness_[worst])) return false;
+      if (!(rank_key(parent_fitness_[i]) > rank_key(parent_fitness_[worst]))) worst = i;
+    if (!std::isfinite(fitness) || !(fitness > rank_key(parent_fitness_[worst]))) return false;
     std::copy(genome.begin(), genome.end(),
               parents_.begin() + static_cast<std::ptrdiff_t>(worst * d));
     parent_fitness_[worst] = fitness;

@@ -114,6 +114,10 @@ class basic_xnes {
   }
   [[nodiscard]] const std::vector<std::uint32_t>& pending_slots() const { return c_.pop.pending(); }
 
+  /// Replaces the mean (e.g. by an island-model migrant, population/islands.hpp); σ (and xNES's
+  /// shape matrix) and the counters are kept. Only between generations.
+  void set_mean(std::span<const T> mean) { c_.set_mean(mean, "xnes"); }
+
   std::span<const T> ask() {
     return c_.ask([this](std::size_t first, std::size_t count, std::uint32_t word) {
       sample(first, count, word);

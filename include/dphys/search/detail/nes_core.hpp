@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <stdexcept>
 #include <vector>
 
 #include <dphys/core/error.hpp>
@@ -52,6 +53,16 @@ struct nes_core {
   std::span<const T> ask(Sample&& sample) {
     return pop.ask([&](std::size_t i, std::uint32_t word) { sample(i, 1, word); },
                    [&](std::uint32_t word) { sample(0, lambda, word); });
+  }
+
+  /// Replaces the mean (e.g. by an island-model migrant); the step sizes / shape and the counters
+  /// are kept. std::logic_error between ask() and tell(); std::invalid_argument for a wrong size.
+  void set_mean(std::span<const T> m, const char* who) {
+    if (pop.asked()) throw std::logic_error(std::string(who) + "::set_mean between ask() and tell()");
+    if (m.size() != n)
+      throw std::invalid_argument(std::string(who) + "::set_mean: got " + std::to_string(m.size()) +
+                                  " values for dimension " + std::to_string(n));
+    mean.assign(m.begin(), m.end());
   }
 
   /// update(in) runs when the population is complete; then the generation advances.
