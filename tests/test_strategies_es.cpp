@@ -270,6 +270,125 @@ TEST_CASE("symmetric_eigen: A·v = λ·v, orthonormal eigenvectors, ascending ei
   }
 }
 
+// Divide and conquer (detail/linalg.hpp tridiagonal_dc, the default from n = eigen_dc_min_n on):
+// forced here with small leaves so that n = 2..300 goes through many merges, deflations (repeated
+// and clustered eigenvalues, zero blocks) and the secular equation; eigenvalues are compared with
+// the QL path (dc_leaf = 0).
+namespace {
+struct eigen_error {
+  double residual = 0, orthogonality = 0, vs_ql = 0;
+  bool ascending = true;
+};
+
+eigen_error eigen_check(std::size_t n, const std::vector<double>& A, std::size_t dc_leaf,
+                        std::vector<double>& w, std::vector<double>& vt) {
+  w.assign(n, 0.0);
+  vt.assign(n * n, 0.0);
+  search::detail::linalg::symmetric_eigen<double>(n, A, w, vt, dc_leaf);
+  std::vector<double> wq(n), vq(n * n);
+  search::detail::linalg::symmetric_eigen<double>(n, A, wq, vq, 0);
+  double scale = 0;  // ‖A‖ bounded by the largest absolute row sum
+  for (std::size_t i = 0; i < n; ++i) {
+    double s = 0;
+    for (std::size_t j = 0; j < n; ++j) s += std::abs(A[i * n + j]);
+    scale = std::max(scale, s);
+  }
+  scale = std::max(scale, 1e-300);
+  eigen_error r;
+  for (std::size_t k = 0; k < n; ++k) {
+    if (k > 0 && !(w[k - 1] <= w[k])) r.ascending = false;
+    r.vs_ql = std::max(r.vs_ql, std::abs(w[k] - wq[k]) / scale);
+    for (std::size_t i = 0; i < n; ++i) {
+      double av = 0;
+      for (std::size_t j = 0; j < n; ++j) av += A[i * n + j] * vt[k * n + j];
+      r.residual = std::max(r.residual, std::abs(av - w[k] * vt[k * n + i]) / scale);
+    }
+    for (std::size_t l = 0; l <= k; ++l) {
+      double d = 0;
+      for (std::size_t j = 0; j < n; ++j) d += vt[k * n + j] * vt[l * n + j];
+      r.orthogonality = std::max(r.orthogonality, std::abs(d - (k == l ? 1.0 : 0.0)));
+    }
+  }
+  return r;
+}
+
+std::vector<double> eigen_test_matrix(std::size_t n, int kind) {
+  std::vector<double> A(n * n);
+  const auto key = random_key::make(n, stream_id::user, std::uint32_t(kind), 7);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j <= i; ++j) {
+      double v = double(normal<float>(key, std::uint32_t(i), std::uint32_t(j), 0));
+      switch (kind) {
+        case 1: v = (i == j) ? double(1 + i % 3) : 0.0; break;  // diagonal, triple eigenvalues
+        case 2: v = (i == j) ? 1.0 : 1e-9 * v; break;          // near identity (CMA start)
+        case 3: v = (i / 8 == j / 8 && (i / 8) % 2 == 0) ? v : 0.0; break;  // blocks + zero blocks
+        case 4: v = (i == j) ? 1.0 : 0.0; break;                            // identity
+        case 5: v = 0.0; break;                                             // zero matrix
+        case 6:  // Wilkinson W⁺: pairs of nearly equal eigenvalues
+          v = (i == j) ? std::abs(double(i) - double(n / 2)) : (i == j + 1 ? 1.0 : 0.0);
+          break;
+        case 7: v = (i == j) ? 2.0 + 1e-13 * v : 1e-3 * v; break;  // tight cluster plus spread
+        case 8: v = (i % 4 == 0 && j % 4 == 0) ? v : (i == j ? 3.0 : 0.0); break;  // rank + 3·I
+        default: break;
+      }
+      A[i * n + j] = A[j * n + i] = v;
+    }
+  return A;
+}
+}  // namespace
+
+TEST_CASE("symmetric_eigen divide and conquer: residual, orthogonality, QL eigenvalues") {
+  std::vector<double> w, vt;
+  double worst_res = 0, worst_orth = 0, worst_ql = 0;
+  for (std::size_t n : {1u, 2u, 3u, 5u, 9u, 17u, 33u, 64u, 65u, 70u, 129u, 200u, 300u}) {
+    for (int kind = 0; kind <= 8; ++kind) {
+      const auto A = eigen_test_matrix(n, kind);
+      for (std::size_t leaf : {std::size_t(4), std::size_t(32)}) {
+        if (n >= 200 && leaf == 4 && kind % 3 != 0) continue;  // keep the test short
+        CAPTURE(n);
+        CAPTURE(kind);
+        CAPTURE(leaf);
+        const eigen_error r = eigen_check(n, A, leaf, w, vt);
+        const double tol = 1e-12 * double(n);
+        CHECK(r.ascending);
+        CHECK(r.residual <= tol);
+        CHECK(r.orthogonality <= tol);
+        CHECK(r.vs_ql <= tol);
+        worst_res = std::max(worst_res, r.residual / double(n));
+        worst_orth = std::max(worst_orth, r.orthogonality / double(n));
+        worst_ql = std::max(worst_ql, r.vs_ql / double(n));
+      }
+    }
+  }
+  MESSAGE("worst per n: residual ", worst_res, ", orthogonality ", worst_orth, ", vs QL ", worst_ql);
+}
+
+TEST_CASE("symmetric_eigen divide and conquer: default from n = 400, deterministic, non-finite") {
+  namespace la = search::detail::linalg;
+  std::vector<double> w, vt;
+  const std::size_t n = la::eigen_dc_min_n;
+  const auto A = eigen_test_matrix(n, 0);
+  const eigen_error r = eigen_check(n, A, la::eigen_auto, w, vt);
+  CHECK(r.ascending);
+  CHECK(r.residual <= 1e-12 * double(n));
+  CHECK(r.orthogonality <= 1e-12 * double(n));
+  CHECK(r.vs_ql <= 1e-12 * double(n));
+  // the default is D&C with leaf eigen_dc_leaf: same bits; and again after a smaller call (the
+  // thread's reused workspace must not leak state between calls)
+  std::vector<double> w2(n), vt2(n * n), ws(17), vts(17 * 17);
+  la::symmetric_eigen<double>(17, eigen_test_matrix(17, 0), ws, vts, 4);
+  la::symmetric_eigen<double>(n, A, w2, vt2, la::eigen_dc_leaf);
+  CHECK(w2 == w);
+  CHECK(vt2 == vt);
+  std::vector<double> wq(n), vq(n * n);
+  la::symmetric_eigen<double>(n, A, wq, vq, 0);
+  CHECK(vq != vt);  // really another algorithm
+  auto B = eigen_test_matrix(20, 0);
+  B[3 * 20 + 5] = B[5 * 20 + 3] = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> wb(20), vb(400);
+  CHECK_THROWS_AS(la::symmetric_eigen<double>(20, B, wb, vb, 4), std::runtime_error);
+}
+
 TEST_CASE("sep_cma_es: separable ellipsoid, and learning rates scaled by (n+2)/3") {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
     const auto r =

@@ -1,7 +1,8 @@
 // dphys/search/detail/linalg.hpp — the dense linear algebra of the CMA-ES/NES family, no external
-// dependency: a symmetric eigensolver (Householder tridiagonalisation + implicit QL, after
-// EISPACK's tred2/tql2 as in JAMA, public domain), a row-major matrix product and a symmetric
-// rank-k update. Internal (detail); no extension points.
+// dependency: a symmetric eigensolver (Householder tridiagonalisation, after EISPACK's tred2 as in
+// JAMA, public domain; then implicit QL (tql2) or, for n ≥ 400, Cuppen's divide and conquer as in
+// LAPACK dstedc), a row-major matrix product and a symmetric rank-k update. Internal (detail); no
+// extension points.
 //
 // Determinism: every element is accumulated in a fixed order (the loop index order of the scalar
 // definition); SIMD only spreads independent elements over lanes (xsimd, no reassociation, no FMA
@@ -13,6 +14,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -276,10 +278,11 @@ void rotate_rows(std::size_t n, T c, T s, T* r0, T* r1) {
   }
 }
 
-/// C (m×n) = A (m×k) · B (k×n), all row-major with leading dimensions k, n, n. Element (i, j) is
+/// C (m×n) = A (m×k) · B (k×n) with the rows given by accessors: arow(i), brow(p), crow(i) return
+/// pointers to row i of A, row p of B, row i of C. Element (i, j) is
 /// (((0 + A[i][0]B[0][j]) + A[i][1]B[1][j]) + ...), whatever path computes it.
-template <class T>
-void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T* C) {
+template <class T, class AR, class BR, class CR>
+void gemm_rows(std::size_t m, std::size_t n, std::size_t k, AR arow, BR brow, CR crow) {
   constexpr std::size_t R = 4;  // rows of C per block
   constexpr std::size_t W = width<T>;
   constexpr std::size_t Q = W > 1 ? 4 : 1;  // batches per block
@@ -294,41 +297,56 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T
         for (std::size_t p = 0; p < k; ++p) {
           batch<T> b[Q];
           DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            b[q] = batch<T>::load_unaligned(B + p * n + j0 + q * W);
+            b[q] = batch<T>::load_unaligned(brow(p) + j0 + q * W);
           DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r) {
-            const batch<T> a(A[(i0 + r) * k + p]);
+            const batch<T> a(arow(i0 + r)[p]);
             DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
               acc[r][q] = acc[r][q] + a * b[q];
           }
         }
         DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
           DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            acc[r][q].store_unaligned(C + (i0 + r) * n + j0 + q * W);
+            acc[r][q].store_unaligned(crow(i0 + r) + j0 + q * W);
       }
       for (; i0 < m; ++i0) {
         batch<T> acc[Q];
         DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
         for (std::size_t p = 0; p < k; ++p) {
-          const batch<T> a(A[i0 * k + p]);
+          const batch<T> a(arow(i0)[p]);
           DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            acc[q] = acc[q] + a * batch<T>::load_unaligned(B + p * n + j0 + q * W);
+            acc[q] = acc[q] + a * batch<T>::load_unaligned(brow(p) + j0 + q * W);
         }
         DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-          acc[q].store_unaligned(C + i0 * n + j0 + q * W);
+          acc[q].store_unaligned(crow(i0) + j0 + q * W);
       }
     }
   }
   // remaining columns: scalar, same per-element order
   if (j0 < n) {
     for (std::size_t i = 0; i < m; ++i) {
-      T* c = C + i * n;
+      T* c = crow(i);
       for (std::size_t j = j0; j < n; ++j) c[j] = T(0);
       for (std::size_t p = 0; p < k; ++p) {
-        const T a = A[i * k + p];
-        for (std::size_t j = j0; j < n; ++j) c[j] += a * B[p * n + j];
+        const T a = arow(i)[p];
+        for (std::size_t j = j0; j < n; ++j) c[j] += a * brow(p)[j];
       }
     }
   }
+}
+
+/// C (m×n) = A (m×k) · B (k×n), all row-major with leading dimensions lda, ldb, ldc.
+template <class T>
+void gemm_ld(std::size_t m, std::size_t n, std::size_t k, const T* A, std::size_t lda, const T* B,
+             std::size_t ldb, T* C, std::size_t ldc) {
+  gemm_rows<T>(
+      m, n, k, [=](std::size_t i) { return A + i * lda; },
+      [=](std::size_t p) { return B + p * ldb; }, [=](std::size_t i) { return C + i * ldc; });
+}
+
+/// C (m×n) = A (m×k) · B (k×n), all row-major and contiguous (gemm_ld with lda = k, ldb = ldc = n).
+template <class T>
+void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T* C) {
+  gemm_ld(m, n, k, A, k, B, n, C, n);
 }
 
 /// C (n×n symmetric, row-major) ← alpha·C + Σ_r coef[r]·v_r v_rᵀ with V (rank×n, row-major).
@@ -390,15 +408,469 @@ T hypot2(T a, T b) {
   return a * std::sqrt(T(1) + r * r);
 }
 
+/// Implicit QL (EISPACK tql2) for the symmetric tridiagonal matrix with diagonal d[0..n) and
+/// off-diagonal e[0..n−1) (e[i] couples i and i+1; e[n−1] is workspace and must be 0): on return
+/// d holds the eigenvalues ascending and the rows vt + k·ld (length n) are rotated along, so if
+/// they held Q's columns on entry they hold those of Q·S (S the tridiagonal's eigenvectors).
+/// Throws std::runtime_error after 30·n + 30 iterations for one eigenvalue (non-finite input).
+template <class T>
+void tridiagonal_ql(std::size_t n, T* d, T* e, T* vt, std::size_t ld) {
+  T f = T(0), tst1 = T(0);
+  const T eps = std::numeric_limits<T>::epsilon();
+  for (std::size_t l = 0; l < n; ++l) {
+    tst1 = std::max(tst1, std::abs(d[l]) + std::abs(e[l]));
+    std::size_t m = l;
+    while (m < n) {
+      if (std::abs(e[m]) <= eps * tst1) break;
+      ++m;
+    }
+    if (m == n) m = n - 1;
+    if (m > l) {
+      std::size_t iter = 0;
+      do {
+        if (++iter > 30 * n + 30)
+          throw std::runtime_error("symmetric_eigen: QL iteration did not converge (non-finite "
+                                   "matrix entries?)");
+        T g = d[l];
+        T p = (d[l + 1] - g) / (T(2) * e[l]);
+        T r = hypot2(p, T(1));
+        if (p < 0) r = -r;
+        d[l] = e[l] / (p + r);
+        d[l + 1] = e[l] * (p + r);
+        const T dl1 = d[l + 1];
+        T h = g - d[l];
+        for (std::size_t i = l + 2; i < n; ++i) d[i] -= h;
+        f = f + h;
+        p = d[m];
+        T c = T(1), c2 = c, c3 = c;
+        const T el1 = e[l + 1];
+        T s = T(0), s2 = T(0);
+        for (std::size_t ii = m; ii-- > l;) {
+          const std::size_t i = ii;
+          c3 = c2;
+          c2 = c;
+          s2 = s;
+          g = c * e[i];
+          h = c * p;
+          r = hypot2(p, e[i]);
+          e[i + 1] = s * r;
+          s = e[i] / r;
+          c = p / r;
+          p = c * d[i] - s * g;
+          d[i + 1] = h + s * (c * g + s * d[i]);
+          // columns i, i+1 of V = rows i, i+1 of vt
+          rotate_rows(n, c, s, vt + i * ld, vt + (i + 1) * ld);
+        }
+        p = -s * s2 * c3 * el1 * e[l] / dl1;
+        e[l] = s * p;
+        d[l] = c * p;
+      } while (std::abs(e[l]) > eps * tst1);
+    }
+    d[l] = d[l] + f;
+    e[l] = T(0);
+  }
+  // sort ascending (selection sort as in JAMA: deterministic, O(n²) swaps of rows)
+  for (std::size_t i = 0; i + 1 < n; ++i) {
+    std::size_t k = i;
+    T p = d[i];
+    for (std::size_t j = i + 1; j < n; ++j)
+      if (d[j] < p) {
+        k = j;
+        p = d[j];
+      }
+    if (k != i) {
+      d[k] = d[i];
+      d[i] = p;
+      std::swap_ranges(vt + i * ld, vt + i * ld + n, vt + k * ld);
+    }
+  }
+}
+
+/// Roots of the secular equation 1/ρ + Σ_i z_i²/(D_i − λ) = 0 (ρ > 0, D strictly ascending, all
+/// z_i ≠ 0), one in each (D_j, D_{j+1}) and the last in (D_{k−1}, D_{k−1} + ρ‖z‖²]. Root j is
+/// λ_j = D[org[j]] + tau[j] (shifted to the nearer pole for accuracy) and delta[j·k + i] =
+/// (D_i − D[org[j]]) − tau[j] = D_i − λ_j. Each step solves a two-pole rational model matched in
+/// value and slope on both sides of the root (the "middle way"), safeguarded by bisection of a
+/// sign-bracket; stops when |f| ≤ ε·(error bound of f) as dlaed4 does.
+template <class T>
+void secular_roots(std::size_t k, const T* D, const T* z, T rho, std::size_t* org, T* tau,
+                   T* delta) {
+  const T eps = std::numeric_limits<T>::epsilon();
+  const T rinv = T(1) / rho;
+  T zsq = T(0);
+  for (std::size_t i = 0; i < k; ++i) zsq += z[i] * z[i];
+  for (std::size_t j = 0; j < k; ++j) {
+    T* dl = delta + j * k;
+    std::size_t o = j, split = j;  // left group [0, split), right group [split, k)
+    T lo = T(0), hi = rho * zsq;
+    if (j + 1 < k) {
+      const T mid = (D[j + 1] - D[j]) / T(2);
+      T f = rinv;
+      for (std::size_t i = 0; i < k; ++i) f += z[i] * (z[i] / ((D[i] - D[j]) - mid));
+      if (f >= T(0)) {
+        hi = mid;
+      } else {
+        o = j + 1;
+        lo = -mid;
+        hi = T(0);
+      }
+      split = j + 1;
+    }
+    for (std::size_t i = 0; i < k; ++i) dl[i] = D[i] - D[o];
+    const T a = split > 0 ? dl[split - 1] : lo - (hi - lo);  // poles next to the root
+    const T b = dl[split];
+    T x = lo + (hi - lo) / T(2);
+    for (int it = 0; it < 300; ++it) {
+      T psi = T(0), dpsi = T(0), phi = T(0), dphi = T(0);
+      for (std::size_t i = 0; i < split; ++i) {
+        const T t = z[i] / (dl[i] - x);
+        psi += z[i] * t;
+        dpsi += t * t;
+      }
+      for (std::size_t i = split; i < k; ++i) {
+        const T t = z[i] / (dl[i] - x);
+        phi += z[i] * t;
+        dphi += t * t;
+      }
+      const T f = rinv + psi + phi;
+      const T err = T(8) * (std::abs(psi) + std::abs(phi)) + rinv + std::abs(x) * (dpsi + dphi);
+      if (f == T(0) || std::abs(f) <= eps * err) break;
+      if (f > T(0))
+        hi = x;
+      else
+        lo = x;
+      if (hi - lo <= T(2) * eps * std::max(std::abs(lo), std::abs(hi))) break;
+      // model c + s/(a − y) + S/(b − y) = 0, i.e. c·y² − (c(a+b) + s + S)·y + (c·a·b + s·b + S·a) = 0
+      const T s = (a - x) * (a - x) * dpsi, p = psi - (a - x) * dpsi;
+      const T S = (b - x) * (b - x) * dphi, P = phi - (b - x) * dphi;
+      const T c = rinv + p + P;
+      const T qb = -(c * (a + b) + s + S), qc = c * a * b + s * b + S * a;
+      T xn = lo + (hi - lo) / T(2);
+      if (it < 60) {
+        const T disc = qb * qb - T(4) * c * qc;
+        bool found = false;
+        if (disc >= T(0)) {
+          const T q = -(qb + std::copysign(std::sqrt(disc), qb)) / T(2);
+          if (q != T(0)) {
+            const T r = qc / q;
+            if (r > lo && r < hi) {
+              xn = r;
+              found = true;
+            }
+          }
+          if (c != T(0)) {
+            const T r = q / c;
+            if (r > lo && r < hi && (!found || std::abs(r - x) < std::abs(xn - x))) xn = r;
+          }
+        }
+      }
+      if (xn == x) break;
+      x = xn;
+    }
+    org[j] = o;
+    tau[j] = x;
+    for (std::size_t i = 0; i < k; ++i) dl[i] -= x;
+  }
+}
+
+/// Workspace of tridiagonal_dc and eigen_dc_back for n ≤ cap (one per thread, dc_workspace): the
+/// n² buffers are allocated uninitialised and reused by later calls.
+template <class T>
+struct dc_work {
+  explicit dc_work(std::size_t n)
+      : cap(n), Z(new T[n * n]), delta(new T[n * n]), G(new T[n * n]), out(new T[n * n]) {}
+  std::size_t cap;
+  std::unique_ptr<T[]> Z, delta, G, out;  // n×n each (delta also holds the merge vectors)
+  std::vector<const T*> brow;
+  std::vector<T> D, z, zk, Dk, tau, what, et;
+  std::vector<std::size_t> perm, nd, org, ord;
+  std::vector<int> type;
+  std::vector<std::pair<T, std::size_t>> vals;
+};
+
+/// Merge step of Cuppen's divide and conquer (LAPACK dlaed1/2/3 without compressed storage): the
+/// block [o, o+N) of the tridiagonal was torn at o+n1 with coupling beta, both halves are solved
+/// (eigenvalues ascending in d, eigenvectors as the rows of Z's diagonal blocks, row stride ld);
+/// on return the block's eigen-decomposition replaces them, eigenvalues ascending.
+template <class T>
+void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, std::size_t ld,
+              dc_work<T>& w) {
+  const T eps = std::numeric_limits<T>::epsilon();
+  T* L = Z + o * ld + o;  // the block: row r = eigenvector r, columns [0, N)
+  w.D.assign(d + o, d + o + N);
+  w.z.resize(N);
+  const T r2 = T(1) / std::sqrt(T(2));
+  const T sg = beta < T(0) ? T(-1) : T(1);
+  for (std::size_t i = 0; i < n1; ++i) w.z[i] = L[i * ld + n1 - 1] * r2;
+  for (std::size_t i = n1; i < N; ++i) w.z[i] = (sg * L[i * ld + n1]) * r2;
+  const T rho = T(2) * std::abs(beta);
+  // ascending order of D (merge of the two sorted halves; the first half first on ties)
+  w.perm.resize(N);
+  std::iota(w.perm.begin(), w.perm.end(), std::size_t(0));
+  std::stable_sort(w.perm.begin(), w.perm.end(),
+                   [&](std::size_t x, std::size_t y) { return w.D[x] < w.D[y]; });
+  w.type.assign(N, 3);
+  for (std::size_t i = 0; i < n1; ++i) w.type[i] = 1;
+  T dmax = T(0), zmax = T(0);
+  for (std::size_t i = 0; i < N; ++i) {
+    dmax = std::max(dmax, std::abs(w.D[i]));
+    zmax = std::max(zmax, std::abs(w.z[i]));
+  }
+  const T tol = T(8) * eps * std::max(dmax, zmax);
+  // deflation: negligible z_i, and (after a rotation of two rows) nearly equal D
+  w.nd.clear();
+  w.vals.clear();
+  for (std::size_t q = 0; q < N; ++q) {
+    const std::size_t i = w.perm[q];
+    if (rho * std::abs(w.z[i]) <= tol) {
+      w.vals.emplace_back(w.D[i], N + i);
+      continue;
+    }
+    if (!w.nd.empty()) {
+      const std::size_t j = w.nd.back();
+      T s = w.z[j], c = w.z[i];
+      const T t = hypot2(c, s), gap = w.D[i] - w.D[j];
+      c /= t;
+      s = -s / t;
+      if (std::abs(gap * c * s) <= tol) {
+        w.z[i] = t;
+        w.z[j] = T(0);
+        // row j' = c·row j + s·row i, row i' = c·row i − s·row j
+        rotate_rows(N, c, s, L + i * ld, L + j * ld);
+        if (w.type[i] != w.type[j]) w.type[i] = w.type[j] = 2;
+        const T dj = w.D[j] * c * c + w.D[i] * s * s;
+        w.D[i] = w.D[j] * s * s + w.D[i] * c * c;
+        w.D[j] = dj;
+        w.nd.pop_back();
+        w.vals.emplace_back(w.D[j], N + j);
+      }
+    }
+    w.nd.push_back(i);
+  }
+  const std::size_t k = w.nd.size();
+  if (k > 0) {
+    w.Dk.resize(k);
+    w.zk.resize(k);
+    for (std::size_t p = 0; p < k; ++p) {
+      w.Dk[p] = w.D[w.nd[p]];
+      w.zk[p] = w.z[w.nd[p]];
+    }
+    w.org.resize(k);
+    w.tau.resize(k);
+    secular_roots(k, w.Dk.data(), w.zk.data(), rho, w.org.data(), w.tau.data(), w.delta.get());
+    // Gu–Eisenstat: the z for which the computed roots are exact, so the vectors are orthogonal
+    w.what.resize(k);
+    for (std::size_t i = 0; i < k; ++i) {
+      T v = w.delta[i * k + i];
+      for (std::size_t j = 0; j < k; ++j)
+        if (j != i) v *= w.delta[j * k + i] / (w.Dk[i] - w.Dk[j]);
+      w.what[i] = std::copysign(std::sqrt(std::max(T(0), -v)), w.zk[i]);
+    }
+    // rows grouped by support: top half only (1), both (2), bottom half only (3)
+    w.ord.clear();
+    for (int ty = 1; ty <= 3; ++ty)
+      for (std::size_t p = 0; p < k; ++p)
+        if (w.type[w.nd[p]] == ty) w.ord.push_back(p);
+    std::size_t k1 = 0, k3 = 0;
+    for (std::size_t p = 0; p < k; ++p) {
+      k1 += w.type[w.nd[p]] == 1;
+      k3 += w.type[w.nd[p]] == 3;
+    }
+    // UT[j][q]: component of the merge eigenvector j on the (grouped) old row q, normalised
+    w.et.resize(k);
+    for (std::size_t j = 0; j < k; ++j) {
+      const T* dl = w.delta.get() + j * k;
+      for (std::size_t i = 0; i < k; ++i) w.et[i] = w.what[i] / dl[i];
+      const T nrm = std::sqrt(dot(k, w.et.data(), w.et.data()));
+      T* ut = w.delta.get() + j * k;  // row j of delta is not needed any more
+      for (std::size_t q = 0; q < k; ++q) ut[q] = w.et[w.ord[q]] / nrm;
+    }
+    w.brow.resize(k);
+    for (std::size_t q = 0; q < k; ++q) w.brow[q] = L + w.nd[w.ord[q]] * ld;
+    const T* UT = w.delta.get();
+    T* out = w.out.get();
+    const T* const* br = w.brow.data();
+    gemm_rows<T>(
+        k, n1, k - k3, [=](std::size_t j) { return UT + j * k; },
+        [=](std::size_t q) { return br[q]; }, [=](std::size_t j) { return out + j * N; });
+    gemm_rows<T>(
+        k, N - n1, k - k1, [=](std::size_t j) { return UT + j * k + k1; },
+        [=](std::size_t q) { return br[k1 + q] + n1; },
+        [=](std::size_t j) { return out + j * N + n1; });
+    for (std::size_t j = 0; j < k; ++j) w.vals.emplace_back(w.Dk[w.org[j]] + w.tau[j], j);
+  }
+  // all N eigenpairs ascending (ties: roots before deflated rows, then by index)
+  std::sort(w.vals.begin(), w.vals.end());
+  // deflated rows to G (free after the products), then every row to its place
+  std::size_t nd = 0;
+  for (auto& [val, src] : w.vals)
+    if (src >= N) {
+      std::copy(L + (src - N) * ld, L + (src - N) * ld + N, w.G.get() + nd * N);
+      src = 2 * N + nd++;
+    }
+  for (std::size_t r = 0; r < N; ++r) {
+    const auto [val, src] = w.vals[r];
+    d[o + r] = val;
+    const T* row = src < N ? w.out.get() + src * N : w.G.get() + (src - 2 * N) * N;
+    std::copy(row, row + N, L + r * ld);
+  }
+}
+
+/// Solves the block [o, o+N) of the tridiagonal (d, e) into d and Z's diagonal block: QL from the
+/// identity up to `leaf` rows, else tearing in the middle, both halves, and dc_merge.
+template <class T>
+void dc_solve(std::size_t o, std::size_t N, T* d, T* e, T* Z, std::size_t ld, std::size_t leaf,
+              dc_work<T>& w) {
+  if (N <= leaf) {
+    for (std::size_t r = 0; r < N; ++r) Z[(o + r) * ld + o + r] = T(1);
+    w.et.assign(e + o, e + o + N);
+    w.et[N - 1] = T(0);
+    tridiagonal_ql(N, d + o, w.et.data(), Z + o * ld + o, ld);
+    return;
+  }
+  const std::size_t n1 = N / 2;
+  const T beta = e[o + n1 - 1];
+  d[o + n1 - 1] -= std::abs(beta);
+  d[o + n1] -= std::abs(beta);
+  dc_solve(o, n1, d, e, Z, ld, leaf, w);
+  dc_solve(o + n1, N - n1, d, e, Z, ld, leaf, w);
+  dc_merge(o, n1, N, beta, d, Z, ld, w);
+}
+
+/// The calling thread's workspace for n ≤ its capacity (grown on demand, kept for the next call:
+/// the eigensolver runs every few generations and fresh n² buffers cost page faults each time).
+template <class T>
+dc_work<T>& dc_workspace(std::size_t n) {
+  thread_local std::unique_ptr<dc_work<T>> w;
+  if (!w || w->cap < n) w = std::make_unique<dc_work<T>>(n);
+  return *w;
+}
+
+/// Cuppen's divide and conquer for the symmetric tridiagonal matrix (d, e) as in LAPACK dstedc:
+/// rank-one tearing in the middle, QL (tridiagonal_ql) on blocks of ≤ leaf rows, merges by the
+/// secular equation with deflation and Gu–Eisenstat's recomputed z, eigenvector updates as
+/// matrix products (gemm_ld). On return d holds the eigenvalues ascending and row r of Z (n×n,
+/// overwritten) the unit eigenvector of d[r]. e[i] couples i and i+1 (e[n−1] unused). The
+/// matrix is scaled by a power of two (exact) so its largest entry is in [1, 2).
+template <class T>
+void tridiagonal_dc(std::size_t n, T* d, const T* e, T* Z, std::size_t leaf, dc_work<T>& w) {
+  std::fill(Z, Z + n * n, T(0));
+  std::vector<T> es(e, e + n);
+  es[n - 1] = T(0);
+  T amax = T(0);
+  for (std::size_t i = 0; i < n; ++i) amax = std::max({amax, std::abs(d[i]), std::abs(es[i])});
+  const int ex = amax > T(0) ? std::ilogb(amax) : 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    d[i] = std::ldexp(d[i], -ex);
+    es[i] = std::ldexp(es[i], -ex);
+  }
+  dc_solve(std::size_t(0), n, d, es.data(), Z, n, std::max<std::size_t>(leaf, 1), w);
+  for (std::size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], ex);
+}
+
+/// The divide-and-conquer path of symmetric_eigen after tred2: d[i+1] = h_i and the rows
+/// vt[(i+1)·n .. +i+1) = u_i of the Householder reflectors P_i = I − u_i u_iᵀ/h_i, the tridiagonal's
+/// diagonal on vt's diagonal and its off-diagonal in e[1..n). Solves the tridiagonal by
+/// tridiagonal_dc (eigenvectors s_j) and applies Q = P_{n−2}⋯P_0 to every s_j directly, in blocks
+/// of KB reflectors (compact WY, as the QL path's accumulation); a row of S that is zero below
+/// entry lo (deflated rows often have one entry) skips the blocks that end before lo, whose
+/// product with it is zero. Writes w = d (ascending) and the rows of vt.
+template <class T>
+void eigen_dc_back(std::size_t n, std::span<T> d, std::vector<T>& e, std::span<T> vt,
+                   std::size_t leaf) {
+  dc_work<T>& dw = dc_workspace<T>(n);
+  std::vector<T> taus(n), dg(n), ee(n);
+  for (std::size_t i = 0; i + 1 < n; ++i) taus[i] = d[i + 1] != T(0) ? T(1) / d[i + 1] : T(0);
+  for (std::size_t i = 0; i < n; ++i) {
+    dg[i] = vt[i * n + i];
+    ee[i] = i + 1 < n ? e[i + 1] : T(0);
+    if (!std::isfinite(dg[i]) || !std::isfinite(ee[i]))
+      throw std::runtime_error("symmetric_eigen: non-finite tridiagonal entry at index " +
+                               std::to_string(i) + " (non-finite matrix entries?)");
+  }
+  T* const Z = dw.Z.get();
+  tridiagonal_dc(n, dg.data(), ee.data(), Z, leaf, dw);
+  std::copy(dg.begin(), dg.end(), d.begin());
+  std::vector<std::size_t> lo(n), rows(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    std::size_t a = 0;
+    while (a < n && Z[r * n + a] == T(0)) ++a;
+    lo[r] = a;
+  }
+  std::iota(rows.begin(), rows.end(), std::size_t(0));
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](std::size_t x, std::size_t y) { return lo[x] < lo[y]; });
+  constexpr std::size_t KB = 16;
+  std::vector<T> U(KB * n), Tm(KB * KB), tau(KB), wv(4 * KB), sv(4 * KB), tq(KB);
+  for (std::size_t i0 = 0; i0 + 1 < n; i0 += KB) {
+    const std::size_t i1 = std::min(i0 + KB, n - 1), k = i1 - i0, m = i1;
+    for (std::size_t p = 0; p < k; ++p) {
+      tau[p] = taus[i0 + p];
+      const T* col = &vt[(i0 + p + 1) * n];
+      std::copy(col, col + i0 + p + 1, &U[p * m]);
+    }
+    std::fill(Tm.begin(), Tm.end(), T(0));
+    for (std::size_t p = 0; p < k; ++p) {
+      Tm[p * k + p] = tau[p];
+      if (tau[p] == T(0)) continue;
+      for (std::size_t q = 0; q < p; ++q) tq[q] = dot(i0 + q + 1, &U[q * m], &U[p * m]);
+      for (std::size_t r = 0; r < p; ++r) {
+        T acc = T(0);
+        for (std::size_t q = r; q < p; ++q) acc += Tm[r * k + q] * tq[q];
+        Tm[r * k + p] = -tau[p] * acc;
+      }
+    }
+    std::size_t cnt = 0;  // rows with an entry below i1
+    while (cnt < n && lo[rows[cnt]] < i1) ++cnt;
+    // x ← x − U·(Tᵀ·(Uᵀ x)) for CB rows x of Z at a time
+    constexpr std::size_t CB = 4;
+    std::size_t j = 0;
+    auto apply = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
+      T* x[R];
+      for (std::size_t c = 0; c < R; ++c) x[c] = Z + rows[j + c] * n;
+      T wc[R], a[R * KB];
+      for (std::size_t p = 0; p < k; ++p) {
+        dot_multi<R>(i0 + p + 1, &U[p * m], x, wc);
+        for (std::size_t c = 0; c < R; ++c) wv[c * KB + p] = wc[c];
+      }
+      for (std::size_t c = 0; c < R; ++c)
+        for (std::size_t q = 0; q < k; ++q) {
+          T acc = T(0);
+          for (std::size_t r = 0; r <= q; ++r) acc += Tm[r * k + q] * wv[c * KB + r];
+          sv[c * KB + q] = acc;
+        }
+      for (std::size_t c = 0; c < R; ++c)
+        for (std::size_t p = 0; p < k; ++p) a[c * k + p] = -sv[c * KB + p];
+      axpy_rows<R>(i0 + 1, k, a, U.data(), m, x);
+    };
+    for (; j + CB <= cnt; j += CB) apply(std::integral_constant<std::size_t, CB>{});
+    for (; j < cnt; ++j) apply(std::integral_constant<std::size_t, 1>{});
+  }
+  std::copy(Z, Z + n * n, vt.begin());
+}
+
+/// symmetric_eigen's choice of the tridiagonal solver: divide and conquer with leaves of
+/// eigen_dc_leaf rows from n = eigen_dc_min_n on (measured break-even ≈ 300 on CMA-ES-like
+/// matrices), QL below (so small problems keep QL's exact results).
+inline constexpr std::size_t eigen_auto = static_cast<std::size_t>(-1);
+inline constexpr std::size_t eigen_dc_min_n = 400;
+inline constexpr std::size_t eigen_dc_leaf = 32;
+
 /// Eigen-decomposition of a symmetric n×n matrix A (row-major; only symmetry is assumed):
 /// A = Vᵀ diag(w) V with w ascending and the ROWS of vt the orthonormal eigenvectors
-/// (vt[k·n .. k·n+n) belongs to w[k]). Householder reduction to tridiagonal form and the implicit
-/// QL algorithm with Wilkinson-type shifts (EISPACK tred2/tql2, as in JAMA), with the
-/// eigenvector matrix stored transposed so every inner loop runs over contiguous memory.
-/// Throws std::runtime_error if QL fails to converge (30·n iterations for one eigenvalue), which
-/// happens only for non-finite input.
+/// (vt[k·n .. k·n+n) belongs to w[k]). Householder reduction to tridiagonal form (EISPACK tred2,
+/// as in JAMA), then for the tridiagonal either the implicit QL algorithm with Wilkinson-type
+/// shifts (tql2; dc_leaf = 0 or n ≤ dc_leaf) or Cuppen's divide and conquer with QL leaves of
+/// ≤ dc_leaf rows (tridiagonal_dc, then the reflectors applied to its eigenvectors); the default
+/// eigen_auto picks D&C from n = eigen_dc_min_n on. The eigenvector matrix is stored transposed so
+/// every inner loop runs over contiguous memory. Both paths are deterministic (fixed orders, same
+/// bits on every SIMD width); they differ from each other in the last bits. Throws
+/// std::runtime_error for non-finite input (QL: no convergence in 30·n iterations; D&C: a
+/// non-finite tridiagonal entry).
 template <class T>
-void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt) {
+void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt,
+                     std::size_t dc_leaf = eigen_auto) {
+  if (dc_leaf == eigen_auto) dc_leaf = n >= eigen_dc_min_n ? eigen_dc_leaf : 0;
   if (A.size() != n * n || w.size() != n || vt.size() != n * n)
     throw std::invalid_argument("symmetric_eigen: sizes do not match n = " + std::to_string(n));
   if (n == 0) return;
@@ -485,6 +957,10 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
     d[i] = h;
   }
   if (pending) flush(0);
+  if (dc_leaf != 0 && n > dc_leaf) {
+    eigen_dc_back(n, d, e, vt, dc_leaf);
+    return;
+  }
   // Accumulate the transformations: X ← P_i·(X ⊕ 1), P_i = I − u_i u_iᵀ/h_i, u_i = V[0..i][i+1],
   // h_i = d[i+1], for i = 0..n−2 — in blocks of KB reflectors (compact WY: P_{i1−1}⋯P_{i0} =
   // I − U·Tᵀ·Uᵀ), so each column of X is loaded once per block instead of twice per reflector.
@@ -553,78 +1029,9 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
   V(n - 1, n - 1) = T(1);
   e[0] = T(0);
 
-  // --- tql2 ---
   for (std::size_t i = 1; i < n; ++i) e[i - 1] = e[i];
   e[n - 1] = T(0);
-  T f = T(0), tst1 = T(0);
-  const T eps = std::numeric_limits<T>::epsilon();
-  for (std::size_t l = 0; l < n; ++l) {
-    tst1 = std::max(tst1, std::abs(d[l]) + std::abs(e[l]));
-    std::size_t m = l;
-    while (m < n) {
-      if (std::abs(e[m]) <= eps * tst1) break;
-      ++m;
-    }
-    if (m == n) m = n - 1;
-    if (m > l) {
-      std::size_t iter = 0;
-      do {
-        if (++iter > 30 * n + 30)
-          throw std::runtime_error("symmetric_eigen: QL iteration did not converge (non-finite "
-                                   "matrix entries?)");
-        T g = d[l];
-        T p = (d[l + 1] - g) / (T(2) * e[l]);
-        T r = hypot2(p, T(1));
-        if (p < 0) r = -r;
-        d[l] = e[l] / (p + r);
-        d[l + 1] = e[l] * (p + r);
-        const T dl1 = d[l + 1];
-        T h = g - d[l];
-        for (std::size_t i = l + 2; i < n; ++i) d[i] -= h;
-        f = f + h;
-        p = d[m];
-        T c = T(1), c2 = c, c3 = c;
-        const T el1 = e[l + 1];
-        T s = T(0), s2 = T(0);
-        for (std::size_t ii = m; ii-- > l;) {
-          const std::size_t i = ii;
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i];
-          h = c * p;
-          r = hypot2(p, e[i]);
-          e[i + 1] = s * r;
-          s = e[i] / r;
-          c = p / r;
-          p = c * d[i] - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]);
-          // columns i, i+1 of V = rows i, i+1 of vt
-          rotate_rows(n, c, s, &vt[i * n], &vt[(i + 1) * n]);
-        }
-        p = -s * s2 * c3 * el1 * e[l] / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (std::abs(e[l]) > eps * tst1);
-    }
-    d[l] = d[l] + f;
-    e[l] = T(0);
-  }
-  // sort ascending (selection sort as in JAMA: deterministic, O(n²) swaps of rows)
-  for (std::size_t i = 0; i + 1 < n; ++i) {
-    std::size_t k = i;
-    T p = d[i];
-    for (std::size_t j = i + 1; j < n; ++j)
-      if (d[j] < p) {
-        k = j;
-        p = d[j];
-      }
-    if (k != i) {
-      d[k] = d[i];
-      d[i] = p;
-      std::swap_ranges(&vt[i * n], &vt[i * n] + n, &vt[k * n]);
-    }
-  }
+  tridiagonal_ql(n, d.data(), e.data(), vt.data(), n);
 }
 
 }  // namespace dphys::search::detail::linalg
