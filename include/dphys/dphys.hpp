@@ -27,6 +27,7 @@
 #include <dphys/curiosity/predictor.hpp>
 #include <dphys/curiosity/replay.hpp>
 #include <dphys/curiosity/sampling.hpp>
+#include <dphys/curiosity/scheduler.hpp>
 #include <dphys/curiosity/selector.hpp>
 #include <dphys/curiosity/surprise.hpp>
 #include <dphys/curiosity/surrogate_curriculum.hpp>

@@ -14,6 +14,8 @@
 // Statefulness: evaluate() learns (predictor, replay, curriculum) and is therefore not const and
 //   not idempotent. dphys::evolve takes it through ref(), a thin handle; one evaluation at a time.
 // Example: examples/curriculum/curriculum.cpp (surprise-driven vs uniform over koki2's ladder).
+// Scheduling (choose, learn, checkpoint of the curiosity state) is scenario_scheduler
+//   (scheduler.hpp), shared with surrogate_curriculum; this wrapper keeps the koki2 rollouts.
 #pragma once
 
 #include <algorithm>
@@ -36,6 +38,7 @@
 #include <dphys/curiosity/curriculum.hpp>
 #include <dphys/curiosity/predictor.hpp>
 #include <dphys/curiosity/replay.hpp>
+#include <dphys/curiosity/scheduler.hpp>
 #include <dphys/curiosity/selector.hpp>
 #include <dphys/curiosity/surprise.hpp>
 #include <dphys/envs/chemotaxis.hpp>
@@ -137,11 +140,7 @@ class curriculum_crucible {
                       curriculum_crucible_config cfg)
       : cfg_(cfg),
         rungs_(std::move(rungs)),
-        sampler_(templates(rungs_), curriculum_config{sampler_policy(cfg.policy), cfg.seed,
-                                                      cfg.weighting}),
-        predictor_(std::max<std::size_t>(rungs_.size(), 1), cfg.predictor),
-        selector_(std::max<std::size_t>(rungs_.size(), 1), selector_config(cfg)),
-        replay_(static_cast<std::size_t>(cfg.replay_capacity)) {
+        scheduler_(templates(rungs_), scheduler_config(cfg), "rung") {
     validate(cfg_);
     if (rungs_.empty()) throw std::invalid_argument("curriculum_crucible: no rungs");
     auto rc = prototype.config();
@@ -152,52 +151,28 @@ class curriculum_crucible {
       rollouts_.emplace_back(r.env, prototype.network(), prototype.rule().config(),
                              prototype.fitness(), rc);
     }
-    counts_.assign(rungs_.size(), 0);
   }
 
   [[nodiscard]] std::size_t genome_size() const { return rollouts_.front().genome_size(); }
   [[nodiscard]] const curriculum_crucible_config& config() const { return cfg_; }
   [[nodiscard]] std::span<const rung> rungs() const { return rungs_; }
-  [[nodiscard]] const curriculum_sampler<ladder_instance>& sampler() const { return sampler_; }
-  [[nodiscard]] const replay_buffer& replay() const { return replay_; }
-  [[nodiscard]] const beta_bernoulli& predictor() const { return predictor_; }
-  [[nodiscard]] const curiosity_selector& selector() const { return selector_; }
+  [[nodiscard]] const curriculum_sampler<ladder_instance>& sampler() const {
+    return scheduler_.sampler();
+  }
+  [[nodiscard]] const replay_buffer& replay() const { return scheduler_.replay(); }
+  [[nodiscard]] const beta_bernoulli& predictor() const { return scheduler_.predictor(); }
+  [[nodiscard]] const curiosity_selector& selector() const { return scheduler_.selector(); }
   /// Scenarios evaluated so far, per rung.
-  [[nodiscard]] std::span<const std::uint64_t> rung_counts() const { return counts_; }
+  [[nodiscard]] std::span<const std::uint64_t> rung_counts() const { return scheduler_.counts(); }
   /// The record of the last evaluate() (null before the first).
   [[nodiscard]] const nlohmann::json& last_record() const { return record_; }
 
   /// This generation's scenarios: replayed ones first (Nerion priority mode), then fresh ones
   /// from the curriculum. Catalogues the fresh instances.
   std::vector<scenario> choose(std::uint32_t generation) {
-    const std::size_t S = static_cast<std::size_t>(cfg_.scenarios);
     std::vector<scenario> out;
-    selections_.clear();
-    if (cfg_.policy != scenario_policy::uniform && !replay_.empty()) {
-      const auto k = std::min<std::size_t>(
-          replay_.size(), static_cast<std::size_t>(std::lround(cfg_.replay_fraction *
-                                                               static_cast<double>(S))));
-      for (auto pos : replay_.sample_priority(k, make_key(cfg_.seed, draw_purpose::replay,
-                                                          generation))) {
-        const auto& e = replay_[pos];
-        out.push_back({e.metadata.at("rung").get<std::size_t>(),
-                       e.metadata.at("seed").get<std::uint64_t>(), true, e.id});
-      }
-    }
-    if (cfg_.policy == scenario_policy::curiosity) {
-      std::vector<double> p(rungs_.size());
-      for (std::size_t slot = 0; out.size() < S; ++slot) {
-        for (std::size_t r = 0; r < p.size(); ++r) p[r] = predictor_.predict(r).mean;
-        const auto sel = selector_.select(p);
-        selector_.visit(sel.action);
-        selections_.push_back(sel);
-        const auto m = sampler_.draw_template(sel.action, generation, slot);
-        out.push_back({m.template_index, m.seed, false, 0});
-      }
-    } else {
-      for (const auto& m : sampler_.draw(S - out.size(), generation))
-        out.push_back({m.template_index, m.seed, false, 0});
-    }
+    for (const auto& d : scheduler_.choose(generation))
+      out.push_back({d.template_index, d.seed, d.replayed, d.replay_id});
     return out;
   }
 
@@ -279,54 +254,14 @@ class curriculum_crucible {
   };
   [[nodiscard]] handle ref() { return handle{this}; }
 
-  void save(state_writer& w) const {
-    {
-      auto s = w.scope("predictor");
-      predictor_.save(w);
-    }
-    {
-      auto s = w.scope("replay");
-      replay_.save(w);
-    }
-    {
-      auto s = w.scope("curriculum");
-      sampler_.save(w);
-    }
-    {
-      auto s = w.scope("selector");
-      selector_.save(w);
-    }
-    w.put("rung_counts", counts_);
-  }
-  void load(state_reader& r) {
-    {
-      auto s = r.scope("predictor");
-      predictor_.load(r);
-    }
-    {
-      auto s = r.scope("replay");
-      replay_.load(r);
-    }
-    {
-      auto s = r.scope("curriculum");
-      sampler_.load(r);
-    }
-    {
-      auto s = r.scope("selector");
-      selector_.load(r);
-    }
-    r.get("rung_counts", counts_, counts_.size());
-  }
+  /// Records: scopes predictor, replay, curriculum, selector; then rung_counts.
+  void save(state_writer& w) const { scheduler_.save(w); }
+  void load(state_reader& r) { scheduler_.load(r); }
 
  private:
-  static curriculum_policy sampler_policy(scenario_policy p) {
-    return p == scenario_policy::surprise_weighted ? curriculum_policy::surprise_weighted
-                                                   : curriculum_policy::uniform;
-  }
-  static curiosity_selector_config selector_config(const curriculum_crucible_config& c) {
-    auto s = c.selector;
-    s.seed = c.seed;
-    return s;
+  static scenario_scheduler_config scheduler_config(const curriculum_crucible_config& c) {
+    return {c.policy,    c.scenarios, c.replay_fraction, c.replay_capacity,
+            c.predictor, c.weighting, c.selector,        c.seed};
   }
   static std::vector<env_template<ladder_instance>> templates(const std::vector<rung>& rungs) {
     std::vector<env_template<ladder_instance>> t;
@@ -338,69 +273,26 @@ class curriculum_crucible {
 
   void learn(const std::vector<scenario>& scen, const std::vector<std::vector<float>>& success,
              std::size_t elite, float elite_fitness, std::uint32_t generation) {
-    const any_surprise surprise_of{cfg_.surprise, severity::medium};
-    nlohmann::json rows = nlohmann::json::array();
-    nlohmann::json picks = nlohmann::json::array();
-    std::size_t next_selection = 0;
-    double total = 0.0;
+    std::vector<scheduled_scenario> drawn;
+    std::vector<double> y;
     for (std::size_t s = 0; s < scen.size(); ++s) {
-      const auto& sc = scen[s];
-      const double y = success[s][elite];
-      const auto pred = predictor_.predict(sc.rung);
-      const double surprise = surprise_of(pred, y);
-      predictor_.observe(sc.rung, y);
-      sampler_.observe_surprise(sc.rung, surprise);
-      if (!sc.replayed && next_selection < selections_.size()) {
-        const auto& sel = selections_[next_selection++];
-        auto rec = episode_record::from(sel, rungs_[sel.action].name, selector_.config().entropy_bonus);
-        rec.success = y >= 0.5;
-        rec.surprise = surprise;
-        rec.memory_size = replay_.size();
-        rec.epsilon_after = selector_.adapt(surprise);
-        picks.push_back(rec.to_json());
-      }
-      ++counts_[sc.rung];
-      total += surprise;
-      const auto status = y >= 0.5 ? experience_status::solved : experience_status::failed;
-      std::uint64_t id = sc.replay_id;
-      if (sc.replayed) {
-        replay_.update(id, status, surprise, generation);
-      } else {
-        id = replay_.add(rungs_[sc.rung].name + ":" + std::to_string(sc.seed), rungs_[sc.rung].name,
-                         status, surprise, generation,
-                         {{"rung", sc.rung}, {"seed", sc.seed}});
-      }
-      rows.push_back({{"rung", rungs_[sc.rung].name},
-                      {"seed", sc.seed},
-                      {"replayed", sc.replayed},
-                      {"replay_id", id},
-                      {"elite_success", y},
-                      {"predicted", pred.mean},
-                      {"predicted_sd", pred.stddev()},
-                      {"surprise", surprise},
-                      {"priority", nerion_priority(surprise)}});
+      drawn.push_back({scen[s].rung, scen[s].seed, scen[s].replayed, scen[s].replay_id});
+      y.push_back(success[s][elite]);
     }
-    record_ = {{"generation", generation},
-               {"policy", std::string(enum_name(cfg_.policy))},
-               {"elite_member", elite},
-               {"elite_fitness", elite_fitness},
-               {"scenarios", std::move(rows)},
-               {"mean_surprise", scen.empty() ? 0.0 : total / static_cast<double>(scen.size())},
-               {"rung_probabilities", sampler_.probabilities()},
-               {"rung_counts", counts_},
-               {"replay_size", replay_.size()}};
-    if (cfg_.policy == scenario_policy::curiosity) record_["selector"] = std::move(picks);
+    const any_surprise surprise_of{cfg_.surprise, severity::medium};
+    record_ = scheduler_.learn(
+        drawn, y, elite, elite_fitness, generation,
+        [&](const prediction& pred, double ys) { return surprise_of(pred, ys); },
+        [&](nlohmann::json& row, std::size_t s, const prediction& pred) {
+          row["elite_success"] = y[s];
+          row["predicted_sd"] = pred.stddev();
+        });
   }
 
   curriculum_crucible_config cfg_;
   std::vector<rung> rungs_;
   std::vector<crucibles::chemotaxis_rollout> rollouts_;
-  curriculum_sampler<ladder_instance> sampler_;
-  beta_bernoulli predictor_;
-  curiosity_selector selector_;
-  std::vector<selection> selections_;  // this generation's curiosity picks, in scenario order
-  replay_buffer replay_;
-  std::vector<std::uint64_t> counts_;
+  scenario_scheduler<ladder_instance> scheduler_;
   nlohmann::json record_;
 };
 

@@ -19,6 +19,8 @@
 // Determinism: a function of (config seed, templates, crucible config, the sequence of
 //   populations). Statefulness: evaluate() learns and is not const; one evaluation at a time.
 // Example: examples/curriculum/nbody_curriculum.cpp.
+// Scheduling (choose, learn, checkpoint of the curiosity state) is scenario_scheduler
+//   (scheduler.hpp), shared with curriculum_crucible; this wrapper keeps the crucible evaluation.
 #pragma once
 
 #include <algorithm>
@@ -41,6 +43,7 @@
 #include <dphys/curiosity/nbody_templates.hpp>
 #include <dphys/curiosity/predictor.hpp>
 #include <dphys/curiosity/replay.hpp>
+#include <dphys/curiosity/scheduler.hpp>
 #include <dphys/curiosity/selector.hpp>
 #include <dphys/curiosity/surprise.hpp>
 #include <dphys/surrogate/crucible.hpp>
@@ -101,37 +104,31 @@ class surrogate_curriculum {
                        surrogate::crucible_config crucible, surrogate_curriculum_config cfg)
       : cfg_(cfg),
         crucible_(std::move(crucible)),
-        sampler_(std::move(templates),
-                 curriculum_config{cfg.policy == scenario_policy::surprise_weighted
-                                       ? curriculum_policy::surprise_weighted
-                                       : curriculum_policy::uniform,
-                                   cfg.seed, cfg.weighting}),
-        predictor_(sampler_.size(), cfg.predictor),
-        selector_(sampler_.size(),
-                  [&] {
-                    auto s = cfg.selector;
-                    s.seed = cfg.seed;
-                    return s;
-                  }()),
-        replay_(static_cast<std::size_t>(cfg.replay_capacity)),
-        counts_(sampler_.size(), 0) {
+        scheduler_(std::move(templates),
+                   {cfg.policy, cfg.scenarios, cfg.replay_fraction, cfg.replay_capacity,
+                    cfg.predictor, cfg.weighting, cfg.selector, cfg.seed},
+                   "template") {
     validate(cfg_);
     validate(crucible_);
   }
 
   [[nodiscard]] const surrogate_curriculum_config& config() const { return cfg_; }
   [[nodiscard]] const surrogate::crucible_config& crucible_config() const { return crucible_; }
-  [[nodiscard]] const curriculum_sampler<nbody_scenario>& sampler() const { return sampler_; }
-  [[nodiscard]] const replay_buffer& replay() const { return replay_; }
-  [[nodiscard]] const beta_bernoulli& predictor() const { return predictor_; }
-  [[nodiscard]] const curiosity_selector& selector() const { return selector_; }
-  [[nodiscard]] std::span<const std::uint64_t> template_counts() const { return counts_; }
+  [[nodiscard]] const curriculum_sampler<nbody_scenario>& sampler() const {
+    return scheduler_.sampler();
+  }
+  [[nodiscard]] const replay_buffer& replay() const { return scheduler_.replay(); }
+  [[nodiscard]] const beta_bernoulli& predictor() const { return scheduler_.predictor(); }
+  [[nodiscard]] const curiosity_selector& selector() const { return scheduler_.selector(); }
+  [[nodiscard]] std::span<const std::uint64_t> template_counts() const {
+    return scheduler_.counts();
+  }
   /// The record of the last evaluate() (null before the first).
   [[nodiscard]] const nlohmann::json& last_record() const { return record_; }
 
   /// The scenario of template t with this seed, and its particles.
   [[nodiscard]] nbody_scenario scenario_of(std::size_t t, std::uint64_t seed) const {
-    return sampler_.at(t).generate(seed);
+    return scheduler_.sampler().at(t).generate(seed);
   }
   /// The surrogate crucible of one scenario (the reference is integrated here).
   [[nodiscard]] surrogate::surrogate_crucible crucible_of(const nbody_scenario& s) const {
@@ -143,34 +140,9 @@ class surrogate_curriculum {
   /// This generation's scenarios: replayed ones first (Nerion priority mode), then fresh ones from
   /// the curriculum (or the curiosity selector). Catalogues the fresh instances.
   std::vector<nbody_scenario_draw> choose(std::uint32_t generation) {
-    const auto S = static_cast<std::size_t>(cfg_.scenarios);
     std::vector<nbody_scenario_draw> out;
-    selections_.clear();
-    if (cfg_.policy != scenario_policy::uniform && !replay_.empty()) {
-      const auto k = std::min<std::size_t>(
-          replay_.size(),
-          static_cast<std::size_t>(std::lround(cfg_.replay_fraction * static_cast<double>(S))));
-      for (auto pos :
-           replay_.sample_priority(k, make_key(cfg_.seed, draw_purpose::replay, generation))) {
-        const auto& e = replay_[pos];
-        out.push_back({e.metadata.at("template").get<std::size_t>(),
-                       e.metadata.at("seed").get<std::uint64_t>(), true, e.id});
-      }
-    }
-    if (cfg_.policy == scenario_policy::curiosity) {
-      std::vector<double> p(sampler_.size());
-      for (std::size_t slot = 0; out.size() < S; ++slot) {
-        for (std::size_t t = 0; t < p.size(); ++t) p[t] = predictor_.predict(t).mean;
-        const auto sel = selector_.select(p);
-        selector_.visit(sel.action);
-        selections_.push_back(sel);
-        const auto m = sampler_.draw_template(sel.action, generation, slot);
-        out.push_back({m.template_index, m.seed, false, 0});
-      }
-    } else {
-      for (const auto& m : sampler_.draw(S - out.size(), generation))
-        out.push_back({m.template_index, m.seed, false, 0});
-    }
+    for (const auto& d : scheduler_.choose(generation))
+      out.push_back({d.template_index, d.seed, d.replayed, d.replay_id});
     return out;
   }
 
@@ -234,113 +206,36 @@ class surrogate_curriculum {
     return out;
   }
 
-  void save(state_writer& w) const {
-    {
-      auto s = w.scope("predictor");
-      predictor_.save(w);
-    }
-    {
-      auto s = w.scope("replay");
-      replay_.save(w);
-    }
-    {
-      auto s = w.scope("curriculum");
-      sampler_.save(w);
-    }
-    {
-      auto s = w.scope("selector");
-      selector_.save(w);
-    }
-    w.put("template_counts", counts_);
-  }
-  void load(state_reader& r) {
-    {
-      auto s = r.scope("predictor");
-      predictor_.load(r);
-    }
-    {
-      auto s = r.scope("replay");
-      replay_.load(r);
-    }
-    {
-      auto s = r.scope("curriculum");
-      sampler_.load(r);
-    }
-    {
-      auto s = r.scope("selector");
-      selector_.load(r);
-    }
-    r.get("template_counts", counts_, counts_.size());
-  }
+  /// Records: scopes predictor, replay, curriculum, selector; then template_counts.
+  void save(state_writer& w) const { scheduler_.save(w); }
+  void load(state_reader& r) { scheduler_.load(r); }
 
  private:
   void learn(const std::vector<nbody_scenario_draw>& scen, const std::vector<double>& y,
              std::size_t elite, double elite_fitness, std::uint32_t generation) {
+    std::vector<scheduled_scenario> drawn;
+    for (const auto& sc : scen)
+      drawn.push_back({sc.template_index, sc.seed, sc.replayed, sc.replay_id});
     const any_surprise surprise_of{cfg_.surprise, severity::medium};
-    nlohmann::json rows = nlohmann::json::array(), picks = nlohmann::json::array();
-    std::size_t next_selection = 0;
-    double total = 0.0;
-    for (std::size_t s = 0; s < scen.size(); ++s) {
-      const auto& sc = scen[s];
-      const std::size_t t = sc.template_index;
-      const auto pred = predictor_.predict(t);
-      const double surprise = cfg_.source == surprise_source::elite_error
-                                  ? std::clamp(1.0 - y[s], 0.0, 1.0)
-                                  : surprise_of(pred, y[s]);
-      predictor_.observe(t, y[s]);
-      sampler_.observe_surprise(t, surprise);
-      const std::string& id = sampler_.at(t).id;
-      if (!sc.replayed && next_selection < selections_.size()) {
-        const auto& sel = selections_[next_selection++];
-        auto rec = episode_record::from(sel, id, selector_.config().entropy_bonus);
-        rec.success = y[s] >= 0.5;
-        rec.surprise = surprise;
-        rec.memory_size = replay_.size();
-        rec.epsilon_after = selector_.adapt(surprise);
-        picks.push_back(rec.to_json());
-      }
-      ++counts_[t];
-      total += surprise;
-      const auto status = y[s] >= 0.5 ? experience_status::solved : experience_status::failed;
-      std::uint64_t rid = sc.replay_id;
-      if (sc.replayed)
-        replay_.update(rid, status, surprise, generation);
-      else
-        rid = replay_.add(id + ":" + std::to_string(sc.seed), id, status, surprise, generation,
-                          {{"template", t}, {"seed", sc.seed}});
-      const auto m = sampler_.make(t, sc.seed);
-      rows.push_back({{"template", id},
-                      {"seed", sc.seed},
-                      {"n", m.parameters.at("n")},
-                      {"checksum", m.checksum},
-                      {"replayed", sc.replayed},
-                      {"replay_id", rid},
-                      {"elite_skill", y[s]},
-                      {"predicted", pred.mean},
-                      {"surprise", surprise},
-                      {"priority", nerion_priority(surprise)}});
-    }
-    record_ = {{"generation", generation},
-               {"policy", std::string(enum_name(cfg_.policy))},
-               {"source", std::string(enum_name(cfg_.source))},
-               {"elite_member", elite},
-               {"elite_fitness", elite_fitness},
-               {"scenarios", std::move(rows)},
-               {"mean_surprise", scen.empty() ? 0.0 : total / static_cast<double>(scen.size())},
-               {"template_probabilities", sampler_.probabilities()},
-               {"template_counts", counts_},
-               {"replay_size", replay_.size()}};
-    if (cfg_.policy == scenario_policy::curiosity) record_["selector"] = std::move(picks);
+    const auto& sampler = scheduler_.sampler();
+    record_ = scheduler_.learn(
+        drawn, y, elite, elite_fitness, generation,
+        [&](const prediction& pred, double ys) {
+          return cfg_.source == surprise_source::elite_error ? std::clamp(1.0 - ys, 0.0, 1.0)
+                                                             : surprise_of(pred, ys);
+        },
+        [&](nlohmann::json& row, std::size_t s, const prediction&) {
+          const auto m = sampler.make(drawn[s].template_index, drawn[s].seed);
+          row["n"] = m.parameters.at("n");
+          row["checksum"] = m.checksum;
+          row["elite_skill"] = y[s];
+        });
+    record_["source"] = std::string(enum_name(cfg_.source));
   }
 
   surrogate_curriculum_config cfg_;
   surrogate::crucible_config crucible_;
-  curriculum_sampler<nbody_scenario> sampler_;
-  beta_bernoulli predictor_;
-  curiosity_selector selector_;
-  std::vector<selection> selections_;
-  replay_buffer replay_;
-  std::vector<std::uint64_t> counts_;
+  scenario_scheduler<nbody_scenario> scheduler_;
   nlohmann::json record_;
 };
 
