@@ -21,9 +21,13 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <boost/hana/adapt_struct.hpp>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
@@ -116,6 +120,53 @@ struct topology {
   }
 };
 
+namespace detail {
+#if defined(__AVX512F__)
+/// Interleaves parameters [0, 16·⌊n/16⌋) of 16 rows into out (out[p·16 + l] = row l's p) by
+/// 16×16 register transposes (the scalar loop stores one float per 64-byte line); returns how
+/// many parameters it did.
+template <class RowOf>
+std::size_t interleave16(std::size_t n_params, float* out, RowOf& row_of) {
+  std::array<const float*, 16> rows;
+  for (std::size_t l = 0; l < 16; ++l) rows[l] = row_of(l);
+  std::size_t p = 0;
+  for (; p + 16 <= n_params; p += 16) {
+    // The masked forms with an all-ones mask are the same instructions; unlike the plain ones they
+    // take a defined pass-through operand (GCC 12 warns about _mm512_undefined_ps otherwise).
+    const __mmask16 all = 0xFFFF;
+    __m512 r[16], t[16];
+    for (int l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(rows[l] + p);
+    for (int i = 0; i < 8; ++i) {
+      const __m512 a = r[2 * i], b = r[2 * i + 1];
+      t[2 * i] = _mm512_mask_unpacklo_ps(a, all, a, b);
+      t[2 * i + 1] = _mm512_mask_unpackhi_ps(a, all, a, b);
+    }
+    for (int i = 0; i < 4; ++i) {
+      const __m512 a0 = t[4 * i], a1 = t[4 * i + 1], b0 = t[4 * i + 2], b1 = t[4 * i + 3];
+      r[4 * i + 0] = _mm512_mask_shuffle_ps(a0, all, a0, b0, 0x44);
+      r[4 * i + 1] = _mm512_mask_shuffle_ps(a0, all, a0, b0, 0xEE);
+      r[4 * i + 2] = _mm512_mask_shuffle_ps(a1, all, a1, b1, 0x44);
+      r[4 * i + 3] = _mm512_mask_shuffle_ps(a1, all, a1, b1, 0xEE);
+    }
+    for (int i = 0; i < 2; ++i)
+      for (int j = 0; j < 4; ++j) {
+        const __m512 a = r[8 * i + j], b = r[8 * i + 4 + j];
+        t[8 * i + j] = _mm512_mask_shuffle_f32x4(a, all, a, b, 0x88);
+        t[8 * i + 4 + j] = _mm512_mask_shuffle_f32x4(a, all, a, b, 0xDD);
+      }
+    for (int j = 0; j < 8; ++j) {
+      const __m512 a = t[j], b = t[8 + j];
+      r[j] = _mm512_mask_shuffle_f32x4(a, all, a, b, 0x88);
+      r[8 + j] = _mm512_mask_shuffle_f32x4(a, all, a, b, 0xDD);
+    }
+    for (int i = 0; i < 16; ++i)
+      _mm512_storeu_ps(out + (p + static_cast<std::size_t>(i)) * 16, r[i]);
+  }
+  return p;
+}
+#endif
+}  // namespace detail
+
 /// Parameters of L lanes, interleaved: value p of lane l at data[p * L + l], so one load brings
 /// parameter p of every lane of a block.
 struct lane_params {
@@ -132,9 +183,13 @@ struct lane_params {
   void assign(std::size_t n_params, std::size_t n_lanes, RowOf&& row_of) {
     lanes = n_lanes;
     data.resize(n_params * n_lanes);
+    std::size_t done = 0;
+#if defined(__AVX512F__)
+    if (n_lanes == 16) done = detail::interleave16(n_params, data.data(), row_of);
+#endif
     for (std::size_t l = 0; l < n_lanes; ++l) {
       const float* r = row_of(l);
-      for (std::size_t p = 0; p < n_params; ++p) data[p * n_lanes + l] = r[p];
+      for (std::size_t p = done; p < n_params; ++p) data[p * n_lanes + l] = r[p];
     }
   }
 };
@@ -150,6 +205,16 @@ struct snn_state {
   std::vector<std::uint32_t> fired, fired_prev;
   std::uint32_t n_fired = 0, n_fired_prev = 0;
   std::vector<F> input;  ///< scratch: this step's input current per neuron
+  /// Kept by the plasticity rule (eligibility_trace): edge_dead[k] is 1 while internal edge k is
+  /// known to have a +0 trace and a clamped weight, not −0, in every lane, and 0 once it may not
+  /// (sticky); live_edges[0..n_live) lists the latter, ascending; plastic_ready says whether the
+  /// rule has run since reset(), which resets all of them. Code that writes w or trace between
+  /// updates must call reset() or set plastic_ready = false.
+  std::vector<float> edge_dead;
+  std::vector<std::uint32_t> live_edges, fresh;  ///< fresh: scratch of the rule
+  std::uint32_t n_live = 0;
+  bool plastic_ready = false;
+  float plastic_clip = 0.0f;  ///< the weight clip the dead edges were judged for
 };
 
 class snn {
@@ -174,6 +239,8 @@ class snn {
   [[nodiscard]] std::span<const std::uint32_t> edge_order() const { return order_; }
   [[nodiscard]] std::span<const std::uint32_t> out_begin() const { return out_begin_; }
   [[nodiscard]] std::span<const std::uint32_t> edge_dst() const { return dst_; }
+  /// Internal edge k starts at edge_src()[k] (ascending).
+  [[nodiscard]] std::span<const std::uint32_t> edge_src() const { return src_; }
 
   template <simd::lane_type F>
   void reset(snn_state<F>& s, const lane_params& p) const {
@@ -188,6 +255,11 @@ class snn {
     s.n_fired = s.n_fired_prev = 0;
     s.input.assign(n, F(0.0f));
     s.trace.assign(e, F(0.0f));
+    s.edge_dead.assign(e, 1.0f);
+    s.live_edges.assign(e, 0);
+    s.fresh.assign(e, 0);
+    s.n_live = 0;
+    s.plastic_ready = false;
     s.w.resize(e);
     for (std::size_t k = 0; k < e; ++k) s.w[k] = p.get<F>(layout_.rec_w() + order_[k]);
   }
@@ -199,52 +271,80 @@ class snn {
   F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
     const F zero(0.0f);
+    // Raw pointers: the byte stores below may alias the vectors' own members, so the compiler
+    // would otherwise reload them on every iteration.
+    F* input = s.input.data();
+    F* v_mem = s.v.data();
+    const std::uint32_t* out_begin = out_begin_.data();
+    const std::uint32_t* edge_dst = dst_.data();
     // Observation drive, channels in order.
     for (std::size_t i = 0; i < n; ++i) {
       F acc = p.get<F>(layout_.obs_w() + i * od) * obs[0];
       for (std::size_t j = 1; j < od; ++j)
         acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
-      s.input[i] = acc;
+      input[i] = acc;
     }
     // Recurrent input, scattered from the sources that spiked in some lane, in source order: each
     // destination receives its in-edges in source order. Lanes where the source is silent add +0.
-    for (std::uint32_t q = 0; q < s.n_fired; ++q) {
-      const std::uint32_t j = s.fired[q];
-      const auto fired = s.spike[j] > zero;
-      for (std::uint32_t k = out_begin_[j]; k < out_begin_[j + 1]; ++k) {
-        F& in = s.input[dst_[k]];
-        in = in + simd::select(fired, s.w[k], zero);
+    {
+      const F* spike = s.spike.data();
+      const F* w = s.w.data();
+      const std::uint32_t* fired = s.fired.data();
+      const std::uint32_t n_fired = s.n_fired;
+      for (std::uint32_t q = 0; q < n_fired; ++q) {
+        const std::uint32_t j = fired[q];
+        const auto on = spike[j] > zero;
+        for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k) {
+          F& in = input[edge_dst[k]];
+          in = in + simd::select(on, w[k], zero);
+        }
       }
     }
     // Leaky integrate-and-fire; new spikes go to spike_prev's buffer (no longer needed), then the
     // buffers swap.
-    const F theta(cfg_.theta), decay(decay_);
-    std::uint32_t count = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      const F v = s.v[i] * decay + s.input[i];
-      const auto fire = v > theta;
-      const bool any = simd::any(fire);
-      s.spike_prev[i] = simd::to_unit<F>(fire);
-      s.active_prev[i] = any ? 1 : 0;
-      s.fired_prev[count] = static_cast<std::uint32_t>(i);  // branch-free append
-      count += any ? 1u : 0u;
-      s.v[i] = v - simd::select(fire, theta, zero);
+    {
+      const F theta(cfg_.theta), decay(decay_);
+      F* spike_next = s.spike_prev.data();
+      std::uint8_t* active_next = s.active_prev.data();
+      std::uint32_t* fired_next = s.fired_prev.data();
+      std::uint32_t count = 0;
+      for (std::size_t i = 0; i < n; ++i) {
+        const F v = v_mem[i] * decay + input[i];
+        const auto fire = v > theta;
+        const auto any = static_cast<std::uint8_t>(simd::any(fire));
+        spike_next[i] = simd::to_unit<F>(fire);
+        active_next[i] = any;
+        fired_next[count] = static_cast<std::uint32_t>(i);  // branch-free append
+        count += any;
+        v_mem[i] = v - simd::select(fire, theta, zero);
+      }
+      s.n_fired_prev = count;
     }
-    s.n_fired_prev = count;
     s.spike_prev.swap(s.spike);
     s.active_prev.swap(s.active);
     s.fired_prev.swap(s.fired);
     std::swap(s.n_fired_prev, s.n_fired);
     // Motor readout: scores over the spiking units in neuron order (silent units add +0, and a
-    // score starting at +0 never becomes −0, so skipping them is exact), then the bias.
+    // score starting at +0 never becomes −0, so skipping them is exact), then the bias. koki2's
+    // five actions get a path whose scores stay in registers.
     std::array<F, max_actions> score;
-    for (std::size_t a = 0; a < na; ++a) score[a] = zero;
-    for (std::uint32_t q = 0; q < s.n_fired; ++q) {
-      const std::uint32_t i = s.fired[q];
-      const auto fired = s.spike[i] > zero;
-      for (std::size_t a = 0; a < na; ++a)
-        score[a] = score[a] + simd::select(fired, p.get<F>(layout_.motor_w() + i * na + a), zero);
-    }
+    auto readout = [&](auto count) {
+      const std::size_t m = count;
+      for (std::size_t a = 0; a < m; ++a) score[a] = zero;
+      const F* spike = s.spike.data();
+      const std::uint32_t* fired = s.fired.data();
+      const std::uint32_t n_fired = s.n_fired;
+      for (std::uint32_t q = 0; q < n_fired; ++q) {
+        const std::uint32_t i = fired[q];
+        const auto on = spike[i] > zero;
+        for (std::size_t a = 0; a < m; ++a)
+          score[a] = score[a] + simd::select(on, p.get<F>(layout_.motor_w() + i * m + a), zero);
+      }
+    };
+    if (na == 5)
+      readout(std::integral_constant<std::size_t, 5>{});
+    else
+      readout(na);
     F best(0.0f), action(0.0f);
     for (std::size_t a = 0; a < na; ++a) {
       const F sc = score[a] + p.get<F>(layout_.motor_b() + a);
@@ -267,7 +367,7 @@ class snn {
   topology topo_;
   genomes::direct_layout layout_;
   float decay_;
-  std::vector<std::uint32_t> order_, out_begin_, dst_;
+  std::vector<std::uint32_t> order_, out_begin_, dst_, src_;
 
   void index_edges() {  // counting sort of the edges by source, stable (list order kept per source)
     const std::size_t n = layout_.n_neurons;
@@ -286,10 +386,12 @@ class snn {
     std::vector<std::uint32_t> next(out_begin_.begin(), out_begin_.end() - 1);
     order_.assign(topo_.size(), 0);
     dst_.assign(topo_.size(), 0);
+    src_.assign(topo_.size(), 0);
     for (std::size_t e = 0; e < topo_.size(); ++e) {
       const std::uint32_t k = next[topo_.src[e]]++;
       order_[k] = static_cast<std::uint32_t>(e);
       dst_[k] = topo_.dst[e];
+      src_[k] = topo_.src[e];
     }
   }
 };

@@ -105,6 +105,21 @@ struct lane_accumulators {
   F dw = F(0.0f), mod = F(0.0f), dw_event = F(0.0f), events = F(0.0f);
 };
 
+/// The containers of one block's state, kept per thread between blocks (run_block never nests on
+/// a thread; every field is set again by assign/reset, so only the capacity carries over).
+template <simd::lane_type F>
+struct block_scratch {
+  agents::lane_params params;
+  agents::snn_state<F> net;
+  envs::chemotaxis_state<F> env;
+};
+
+template <simd::lane_type F>
+block_scratch<F>& thread_block_scratch() {
+  thread_local block_scratch<F> scratch;
+  return scratch;
+}
+
 inline lifetime_summary finish(const fitness_config& fc, float t_alive, float energy, float bad,
                                float lost, float imin, float success,
                                const std::array<float, 5>& counts, float dw, float mod,
@@ -260,14 +275,16 @@ class chemotaxis_rollout {
     const envs::episode_keys ek{keys.seed, keys.generation};
 
     constexpr bool is_snn = std::is_same_v<Controller, snn_controller>;
-    // Block setup: lane words, interleaved parameters, initial states.
-    agents::lane_params params;
-    agents::snn_state<F> net_state;
+    // Block setup: lane words, interleaved parameters, initial states (in the thread's reused
+    // containers: no allocation per block).
+    auto& scratch = detail::thread_block_scratch<F>();
+    agents::lane_params& params = scratch.params;
+    agents::snn_state<F>& net_state = scratch.net;
     if constexpr (is_snn) {
       params.assign(genome_size(), L, [&](std::size_t l) { return row_of(member_of[l]); });
     }
 
-    envs::chemotaxis_state<F> es;
+    envs::chemotaxis_state<F>& es = scratch.env;
     std::array<F, 4> obs;
     env_.reset(es, ek, member_word, episode_word, obs.data());
     if constexpr (is_snn) ctl.net->reset(net_state, params);

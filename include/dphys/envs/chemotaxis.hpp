@@ -174,7 +174,7 @@ class chemotaxis {
     if (cfg_.num_bad_sources > 0) {
       // A uniformly random subset of exactly num_bad_sources: the sources with the smallest keys.
       const auto perm = random_key::make(k.seed, stream_id::bad_assignment, k.generation, 0);
-      std::vector<F> u(K);
+      std::array<F, 64> u;  // num_sources <= 64: no heap allocation per episode
       for (std::size_t i = 0; i < K; ++i)
         u[i] = uniform<F>(perm, member_word, episode_word, uint(i));
       for (std::size_t i = 0; i < K; ++i) {

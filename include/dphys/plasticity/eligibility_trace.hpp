@@ -5,6 +5,8 @@
 //
 // Config: eligibility_trace_config. Determinism/SIMD: written on the lane type F; fixed summation
 // order. Diagnostics per step: mean |Δw applied| over edges and |m| (0 when disabled).
+// Sparsity: after an episode's first update only the edges whose update is not exactly the identity
+//   (nonzero trace, or −0 weight, in some lane) are visited; the bookkeeping lives in snn_state.
 #pragma once
 
 #include <array>
@@ -97,11 +99,16 @@ class eligibility_trace {
                                                   : sig.energy_gained - sig.integrity_lost;
       m = math::tanh(c * raw);
     }
-    // Trace and weight update of every edge, in internal (source) order.
+    // Trace and weight update of every edge, in internal (source) order. An edge is *dead* while
+    // its trace is +0 and its weight in [lo, hi], not NaN, not −0, in every lane, and its source
+    // did not fire together with its target (pre·post = +0): with a finite gate its update is then
+    // exactly e' = λ·(+0) + (+0) = +0, w' = clamp(w + gate·(+0)) = w, adding |w' − w| = +0 to a sum
+    // that is never −0, so only the other (live) edges are visited, in the same order.
     const F lambda(cfg_.lambda), gate = F(cfg_.eta) * m, lo(-cfg_.w_clip), hi(cfg_.w_clip);
     const auto out_begin = net.out_begin();
     const auto dst = net.edge_dst();
-    const std::size_t n = s.spike.size();
+    const std::size_t n = s.spike.size(), e = s.trace.size();
+    if (s.plastic_clip != cfg_.w_clip) s.plastic_ready = false;  // dead was judged for another clip
     F sum_abs(0.0f);
     auto apply = [&](std::uint32_t k, const F& tr) {
       s.trace[k] = tr;
@@ -109,18 +116,100 @@ class eligibility_trace {
       sum_abs = sum_abs + simd::abs(w_new - s.w[k]);
       s.w[k] = w_new;
     };
-    for (std::size_t j = 0; j < n; ++j) {
-      if (s.active_prev[j]) {
-        const F pre = s.spike_prev[j];
-        for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
-          apply(k, lambda * s.trace[k] + pre * s.spike[dst[k]]);
-      } else {
-        // pre = 0 in every lane: e' = λe + (+0) = λe exactly (traces are never −0).
-        for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
-          apply(k, lambda * s.trace[k]);
+    // Edges that come alive: pre and post nonzero in a common lane (sticky), appended to s.fresh
+    // in ascending order. A source's dead edges are first examined all at once (spikes are 0 or 1:
+    // the lane-wise max of spike·dead over its targets is nonzero where a dead edge's target
+    // fired), one by one only when one of them comes alive.
+    // (Raw pointers: the byte stores may alias the vectors' own members.)
+    // Once most edges are live the episode stays on the dense pass (edges never die again), which
+    // needs no live list, so nothing is marked any more.
+    const bool dense_for_good = s.plastic_ready && 2 * std::size_t{s.n_live} > e;
+    std::uint32_t n_fresh = 0;
+    if (!dense_for_good) {
+      const F* spike = s.spike.data();
+      const F* spike_prev = s.spike_prev.data();
+      const std::uint32_t* fired_prev = s.fired_prev.data();
+      float* dead = s.edge_dead.data();
+      std::uint32_t* fresh = s.fresh.data();
+      const std::uint32_t n_fired_prev = s.n_fired_prev;
+      for (std::uint32_t q = 0; q < n_fired_prev; ++q) {
+        const std::uint32_t j = fired_prev[q];
+        const auto pre = spike_prev[j] != zero;
+        const std::uint32_t k0 = out_begin[j], k1 = out_begin[j + 1];
+        F post(0.0f);
+        for (std::uint32_t k = k0; k < k1; ++k) post = simd::max(post, spike[dst[k]] * F(dead[k]));
+        if (!simd::any(pre && post != zero)) continue;
+        for (std::uint32_t k = k0; k < k1; ++k)
+          if (dead[k] != 0.0f && simd::any(pre && spike[dst[k]] != zero)) {
+            dead[k] = 0.0f;
+            fresh[n_fresh++] = k;
+          }
       }
     }
-    const std::size_t e = s.trace.size();
+    // Every edge on the first update, with a non-finite gate, or when most edges are live.
+    const bool every_edge = !s.plastic_ready || !simd::all(gate - gate == zero) || dense_for_good;
+    if (every_edge) {
+      for (std::size_t j = 0; j < n; ++j) {
+        if (s.active_prev[j]) {
+          const F pre = s.spike_prev[j];
+          for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
+            apply(k, lambda * s.trace[k] + pre * s.spike[dst[k]]);
+        } else {
+          // pre = 0 in every lane: e' = λe + (+0) = λe exactly (traces are never −0).
+          for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
+            apply(k, lambda * s.trace[k]);
+        }
+      }
+      if (!s.plastic_ready) {
+        // Dead: +0 trace and a weight that is not −0 in every lane (the sign bit or-ed into 1
+        // makes −1 of a negative zero); the weights are clamped now.
+        const F one(1.0f);
+        auto signed_zero = [&](const F& x) {
+          return x == zero && simd::as_float(simd::as_uint(x) | simd::as_uint(one)) < zero;
+        };
+        std::uint32_t c = 0;
+        for (std::uint32_t k = 0; k < e; ++k) {
+          const bool dead = simd::all(s.trace[k] == zero && !signed_zero(s.trace[k])) &&
+                            !simd::any(signed_zero(s.w[k]));
+          s.edge_dead[k] = dead ? 1.0f : 0.0f;
+          s.live_edges[c] = k;  // branch-free append, ascending
+          c += dead ? 0u : 1u;
+        }
+        s.n_live = c;
+        s.plastic_ready = true;
+        s.plastic_clip = cfg_.w_clip;
+        n_fresh = 0;  // already in the list
+      }
+    }
+    if (n_fresh > 0) {  // merge the fresh edges into the live list from the back
+      std::uint32_t i = s.n_live, f = n_fresh, out = s.n_live + n_fresh;
+      while (f > 0) {
+        if (i > 0 && s.live_edges[i - 1] > s.fresh[f - 1])
+          s.live_edges[--out] = s.live_edges[--i];
+        else
+          s.live_edges[--out] = s.fresh[--f];
+      }
+      s.n_live += n_fresh;
+    }
+    if (!every_edge) {
+      // Only the live edges. pre·post is exactly +0 for a source silent in every lane (spikes are
+      // 0 or 1), so λe + pre·post = λe as in the per-source form.
+      const auto src = net.edge_src();
+      const F* spike = s.spike.data();
+      const F* spike_prev = s.spike_prev.data();
+      F* trace = s.trace.data();
+      F* w = s.w.data();
+      const std::uint32_t* live = s.live_edges.data();
+      const std::uint32_t n_live = s.n_live;
+      for (std::uint32_t q = 0; q < n_live; ++q) {
+        const std::uint32_t k = live[q];
+        const F tr = lambda * trace[k] + spike_prev[src[k]] * spike[dst[k]];
+        trace[k] = tr;
+        const F w_new = simd::clamp(w[k] + gate * tr, lo, hi);
+        sum_abs = sum_abs + simd::abs(w_new - w[k]);
+        w[k] = w_new;
+      }
+    }
     out.mean_abs_dw = e ? sum_abs / F(static_cast<float>(e)) : F(0.0f);
     out.abs_modulator = simd::abs(m);
     return out;
