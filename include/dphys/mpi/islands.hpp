@@ -165,18 +165,8 @@ class mpi_island_model {
 
   /// This rank's islands' populations, concatenated in island order. Collective.
   std::span<const value_type> ask() {
-    population_.clear();
-    sizes_.clear();
-    for (auto& isl : islands_) {
-      const auto p = isl.strategy.ask();
-      if (p.size() != isl.strategy.population_size() * dimension_)
-        throw std::logic_error("mpi_island_model: an island's ask() returned " +
-                               std::to_string(p.size()) +
-                               " values, expected population_size() × "
-                               "dimension()");
-      population_.insert(population_.end(), p.begin(), p.end());
-      sizes_.push_back(isl.strategy.population_size());
-    }
+    population::detail::islands::ask_islands(islands_, dimension_, population_, sizes_,
+                                             "mpi_island_model");
     // member offset: exclusive prefix sum of the ranks' population sizes
     std::uint64_t mine = sizes_total_(), before = 0;
     detail::check(MPI_Exscan(&mine, &before, 1, MPI_UINT64_T, MPI_SUM, comm_), "MPI_Exscan");

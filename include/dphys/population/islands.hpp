@@ -374,6 +374,26 @@ struct island {
   }
 };
 
+/// Asks every island in order and concatenates their populations into `population` (sizes[i] =
+/// island i's population size); `who` names the caller in the error for a wrongly sized ask().
+template <class Strategy>
+void ask_islands(std::vector<island<Strategy>>& islands, std::size_t d,
+                 std::vector<typename Strategy::value_type>& population,
+                 std::vector<std::size_t>& sizes, const char* who) {
+  population.clear();
+  sizes.clear();
+  for (auto& isl : islands) {
+    const auto p = isl.strategy.ask();
+    if (p.size() != isl.strategy.population_size() * d)
+      throw std::logic_error(std::string(who) + ": an island's ask() returned " +
+                             std::to_string(p.size()) +
+                             " values, expected population_size() × dimension()");
+    population.insert(population.end(), p.begin(), p.end());
+    sizes.push_back(isl.strategy.population_size());
+  }
+}
+
+
 inline void save_log(state_writer& w, const std::vector<migration_entry>& log) {
   std::vector<std::uint32_t> g, from, to;
   std::vector<double> f;
@@ -530,18 +550,7 @@ class island_model {
 
   /// The islands' populations, concatenated in island order (population_size() × dimension()).
   std::span<const value_type> ask() {
-    population_.clear();
-    sizes_.clear();
-    for (auto& isl : islands_) {
-      const auto p = isl.strategy.ask();
-      if (p.size() != isl.strategy.population_size() * dimension_)
-        throw std::logic_error("island_model: an island's ask() returned " +
-                               std::to_string(p.size()) +
-                               " values, expected population_size() × "
-                               "dimension()");
-      population_.insert(population_.end(), p.begin(), p.end());
-      sizes_.push_back(isl.strategy.population_size());
-    }
+    detail::islands::ask_islands(islands_, dimension_, population_, sizes_, "island_model");
     asked_ = true;
     return population_;
   }
