@@ -11,13 +11,17 @@
 //   overhead  seconds per generation at --overhead-dim (1000) on sphere: s_per_gen,
 //             objective_s_per_gen, overhead_s_per_gen (= s_per_gen − objective), per algorithm.
 //   sep_large sep-CMA-ES at --sep-dim (100 000): ms per generation (ask + tell, objective apart).
+//   eigen     one eigendecomposition of a CMA-ES covariance at --overhead-dim (the overhead mode's
+//             run, after --eigen-gens generations): thread CPU time, best of 5, of the whole
+//             decomposition and (n ≥ 400) of its phases: tridiagonal_s, tridiagonal_eigen_s,
+//             back_transform_s.
 //   peers     dims 40 of sphere/ellipsoid/rosenbrock, 5 seeds, CMA-ES: exit status 1 unless each
 //             median (hits only) is within 15% of pagmo2's and DEAP's (RESULTS.md) and sphere and
 //             ellipsoid hit on 5/5 seeds, Rosenbrock on >= 3/5. Used by a `slow` CTest.
 // Usage: dphys_bench_strategies [--mode conv|overhead|sep_large|peers] [--algos a,b]
 //        [--funcs f,g] [--dims 10,40] [--seeds 5 | --seed-list 1,2] [--budget-mult 1e5]
 //        [--target 1e-8] [--wall-cap 60] [--overhead-dim 1000] [--overhead-seconds 5]
-//        [--sep-dim 100000] [--sep-gens 20] [--max-restarts 100]
+//        [--sep-dim 100000] [--sep-gens 20] [--max-restarts 100] [--eigen-gens 90]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -80,6 +84,7 @@ struct options {
   std::size_t sep_dim = 100000;
   int sep_gens = 20;
   int max_restarts = 100;
+  int eigen_gens = 90;
 };
 
 struct conv_result {
@@ -290,6 +295,66 @@ void mode_overhead(const options& o) {
   }
 }
 
+double thread_cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+/// One eigendecomposition of the covariance of the overhead mode's run, whole and by phase.
+void mode_eigen(const options& o) {
+  namespace la = search::detail::linalg;
+  const std::size_t n = o.overhead_dim;
+  std::vector<double> m0(n);
+  const auto key = random_key::make(1, cma_restart_stream, 0, 1);
+  for (std::size_t j = 0; j < n; ++j)
+    m0[j] = -5.0 + 10.0 * double(uniform<float>(key, 0, 0, std::uint32_t(j)));
+  cma_es_config c;
+  c.sigma0 = 5.0;
+  c.stop_criteria = false;
+  cma_es<> es(c, m0, 1);
+  std::vector<double> fit(es.population_size());
+  for (int g = 0; g < o.eigen_gens; ++g) {
+    const auto pop = es.ask();
+    for (std::size_t k = 0; k < fit.size(); ++k) fit[k] = -problems::sphere{}(pop.subspan(k * n, n));
+    es.tell(fit);
+  }
+  const std::vector<double> C(es.covariance().begin(), es.covariance().end());
+  std::vector<double> w(n), vt(n * n), a(n * n), e(n), tau(n);
+  constexpr int reps = 5;
+  double total = 1e300, tri = 1e300, dc = 1e300, back = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    const double t0 = thread_cpu_now();
+    la::symmetric_eigen<double>(n, C, w, vt);
+    total = std::min(total, thread_cpu_now() - t0);
+  }
+  const bool phases = n >= la::eigen_dc_min_n;
+  if (phases) {
+    auto& dw = la::dc_workspace<double>(n);
+    for (int r = 0; r < reps; ++r) {
+      std::copy(C.begin(), C.end(), a.begin());
+      const double t0 = thread_cpu_now();
+      la::tridiagonalize_blocked(n, a.data(), w.data(), e.data(), tau.data(), dw.scratch);
+      const double t1 = thread_cpu_now();
+      la::tridiagonal_dc(n, w.data(), e.data(), dw.Z.get(), la::eigen_dc_leaf, dw);
+      const double t2 = thread_cpu_now();
+      la::back_transform_blocked(n, a.data(), tau.data(), dw.Z.get(), dw.G.get(), a.data(),
+                                 dw.scratch);
+      const double t3 = thread_cpu_now();
+      tri = std::min(tri, t1 - t0);
+      dc = std::min(dc, t2 - t1);
+      back = std::min(back, t3 - t2);
+    }
+  }
+  std::cout << "{\"bench\":\"dphys_eigen\",\"dim\":" << n << ",\"generations\":" << o.eigen_gens
+            << ",\"eigen_interval\":" << es.eigen_interval() << ",\"total_s\":" << jnum(total);
+  if (phases)
+    std::cout << ",\"tridiagonal_s\":" << jnum(tri) << ",\"tridiagonal_eigen_s\":" << jnum(dc)
+              << ",\"back_transform_s\":" << jnum(back);
+  std::cout << ",\"total_s_per_gen\":" << jnum(total / double(es.eigen_interval())) << "}"
+            << std::endl;
+}
+
 void mode_sep_large(const options& o) {
   const std::size_t n = o.sep_dim;
   cma_es_config c;
@@ -392,17 +457,22 @@ int main(int argc, char** argv) {
       else if (k == "--sep-dim") o.sep_dim = std::stoul(v);
       else if (k == "--sep-gens") o.sep_gens = std::stoi(v);
       else if (k == "--max-restarts") o.max_restarts = std::stoi(v);
+      else if (k == "--eigen-gens") o.eigen_gens = std::stoi(v);
       else
         throw std::invalid_argument(
             "unknown option " + k +
             "; valid: --mode --algos --funcs --dims --seeds --seed-list --budget-mult --target "
-            "--wall-cap --overhead-dim --overhead-seconds --sep-dim --sep-gens --max-restarts");
+            "--wall-cap --overhead-dim --overhead-seconds --sep-dim --sep-gens --max-restarts "
+            "--eigen-gens");
     }
     if (o.mode == "conv") mode_conv(o);
     else if (o.mode == "overhead") mode_overhead(o);
     else if (o.mode == "sep_large") mode_sep_large(o);
+    else if (o.mode == "eigen") mode_eigen(o);
     else if (o.mode == "peers") return mode_peers(o);
-    else throw std::invalid_argument("unknown --mode " + o.mode + "; valid: conv, overhead, sep_large, peers");
+    else
+      throw std::invalid_argument("unknown --mode " + o.mode +
+                                  "; valid: conv, overhead, sep_large, eigen, peers");
   } catch (const std::exception& e) {
     std::cerr << "dphys_bench_strategies: " << e.what() << "\n";
     return 2;

@@ -389,6 +389,95 @@ TEST_CASE("symmetric_eigen divide and conquer: default from n = 400, determinist
   CHECK_THROWS_AS(la::symmetric_eigen<double>(20, B, wb, vb, 4), std::runtime_error);
 }
 
+// The n ≥ eigen_dc_min_n path: blocked tridiagonalisation (panels of 32 columns), divide and
+// conquer, blocked back-transformation (blocks of 32 reflectors); sizes across panel and block
+// edges, random and CMA-like matrices (α·I plus rank-13 updates, as the CMA-ES covariance update).
+TEST_CASE("symmetric_eigen blocked path: n = 400, 513, 1000, random and CMA-like matrices") {
+  namespace la = search::detail::linalg;
+  auto cma_like = [](std::size_t n, int updates) {
+    std::vector<double> C(n * n, 0.0), V(13 * n), coef(13, 0.02 / 13.0);
+    for (std::size_t i = 0; i < n; ++i) C[i * n + i] = 1.0;
+    for (int g = 0; g < updates; ++g) {
+      const auto key = random_key::make(n, stream_id::user, std::uint32_t(g), 9);
+      for (std::size_t r = 0; r < 13; ++r)
+        for (std::size_t j = 0; j < n; ++j)
+          V[r * n + j] = double(normal<float>(key, std::uint32_t(r), std::uint32_t(j), 0)) *
+                         (1.0 + double(j % 7));
+      la::symmetric_rank_update(n, 0.98, 13, coef.data(), V.data(), C.data());
+    }
+    return C;
+  };
+  struct item {
+    std::size_t n;
+    int kind;  // −1: CMA-like; else eigen_test_matrix's kind
+  };
+  std::vector<double> w, vt;
+  for (const item it : {item{400, 0}, item{400, -1}, item{513, 0}, item{513, 7}, item{513, -1},
+                        item{1000, -1}}) {
+    CAPTURE(it.n);
+    CAPTURE(it.kind);
+    const auto A = it.kind < 0 ? cma_like(it.n, it.n == 1000 ? 30 : 12)
+                               : eigen_test_matrix(it.n, it.kind);
+    const eigen_error r = eigen_check(it.n, A, la::eigen_auto, w, vt);
+    const double tol = 1e-12 * double(it.n);
+    CHECK(r.ascending);
+    CHECK(r.residual <= tol);
+    CHECK(r.orthogonality <= tol);
+    CHECK(r.vs_ql <= tol);
+    MESSAGE("n ", it.n, " kind ", it.kind, ": residual ", r.residual, ", orthogonality ",
+            r.orthogonality, ", vs QL ", r.vs_ql);
+  }
+}
+
+// The kernels of the blocked path keep the per-element orders their contracts state (and so give
+// the same bits on every SIMD width): gemm_rows (also with Sub, and with row counts that use every
+// register block) against the scalar definition, dot_axpy_rows against dot and axpy.
+TEST_CASE("linalg kernels: gemm_rows and dot_axpy_rows keep the stated order") {
+  namespace la = search::detail::linalg;
+  const auto key = random_key::make(3, stream_id::user, 0, 11);
+  auto val = [&](std::uint32_t a, std::uint32_t b) { return double(normal<float>(key, a, b, 0)); };
+  for (std::size_t m : {1u, 2u, 5u, 6u, 7u, 13u})
+    for (std::size_t n : {1u, 7u, 8u, 33u, 45u})
+      for (std::size_t k : {1u, 9u}) {
+        std::vector<double> A(m * k), B(k * n), C(m * n), D(m * n), E(m * n);
+        for (std::size_t i = 0; i < A.size(); ++i) A[i] = val(1, std::uint32_t(i));
+        for (std::size_t i = 0; i < B.size(); ++i) B[i] = val(2, std::uint32_t(i));
+        for (std::size_t i = 0; i < D.size(); ++i) D[i] = E[i] = val(3, std::uint32_t(i));
+        la::gemm(m, n, k, A.data(), B.data(), C.data());
+        la::gemm_rows<double, true>(
+            m, n, k, [&](std::size_t i) { return A.data() + i * k; },
+            [&](std::size_t p) { return B.data() + p * n; },
+            [&](std::size_t i) { return D.data() + i * n; });
+        bool same = true;
+        for (std::size_t i = 0; i < m; ++i)
+          for (std::size_t j = 0; j < n; ++j) {
+            double acc = 0.0;
+            for (std::size_t p = 0; p < k; ++p) acc = acc + A[i * k + p] * B[p * n + j];
+            same = same && C[i * n + j] == acc && D[i * n + j] == E[i * n + j] - acc;
+          }
+        CAPTURE(m);
+        CAPTURE(n);
+        CHECK(same);
+      }
+  for (std::size_t n : {0u, 5u, 8u, 21u, 64u, 77u}) {
+    std::vector<double> x(3 * n), d(n), e(n), e2(n);
+    for (std::size_t i = 0; i < x.size(); ++i) x[i] = val(4, std::uint32_t(i));
+    for (std::size_t i = 0; i < n; ++i) {
+      d[i] = val(5, std::uint32_t(i));
+      e[i] = e2[i] = val(6, std::uint32_t(i));
+    }
+    const double* rows[3] = {x.data(), x.data() + n, x.data() + 2 * n};
+    const double f[3] = {0.3, -1.7, 2.5};
+    double out[3];
+    la::dot_axpy_rows<3>(n, rows, d.data(), f, e.data(), out);
+    for (std::size_t c = 0; c < 3; ++c) {
+      CHECK(out[c] == la::dot(n, rows[c], d.data()));
+      la::axpy(n, f[c], rows[c], e2.data());
+    }
+    CHECK(e == e2);
+  }
+}
+
 TEST_CASE("sep_cma_es: separable ellipsoid, and learning rates scaled by (n+2)/3") {
   for (std::uint64_t seed = 1; seed <= 3; ++seed) {
     const auto r =

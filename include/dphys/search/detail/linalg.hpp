@@ -1,8 +1,9 @@
 // dphys/search/detail/linalg.hpp — the dense linear algebra of the CMA-ES/NES family, no external
-// dependency: a symmetric eigensolver (Householder tridiagonalisation, after EISPACK's tred2 as in
-// JAMA, public domain; then implicit QL (tql2) or, for n ≥ 400, Cuppen's divide and conquer as in
-// LAPACK dstedc), a row-major matrix product and a symmetric rank-k update. Internal (detail); no
-// extension points.
+// dependency: a symmetric eigensolver (below n = 400: Householder tridiagonalisation after
+// EISPACK's tred2 as in JAMA, public domain, then implicit QL (tql2); from n = 400: a blocked
+// LAPACK dsytrd-style tridiagonalisation, Cuppen's divide and conquer as in LAPACK dstedc and a
+// blocked dormtr-style back-transformation), a row-major matrix product and a symmetric rank-k
+// update. Internal (detail); no extension points.
 //
 // Determinism: every element is accumulated in a fixed order (the loop index order of the scalar
 // definition); SIMD only spreads independent elements over lanes (xsimd, no reassociation, no FMA
@@ -105,6 +106,63 @@ T dot_axpy(std::size_t n, const T* x, const T* d, T f, T* e) {
     e[i] += f * x[i];
   }
   return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
+/// For R rows x[c] at once: out[c] = dot(n, x[c], d) (dot's order) and
+/// e[i] = ((e[i] + f[0]·x[0][i]) + f[1]·x[1][i]) + ... — the symmetric matrix–vector product of
+/// tridiagonalize_blocked, R rows per pass over e and d (R independent sums in flight).
+template <std::size_t R, class T>
+void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T* e, T* out) {
+  constexpr std::size_t W = width<T>;
+  constexpr std::size_t S = 8;
+  const T* x[R];
+  for (std::size_t c = 0; c < R; ++c) x[c] = xp[c];
+  T s[R][S] = {};
+  std::size_t i = 0;
+  if constexpr (W > 1 && S % W == 0) {
+    constexpr std::size_t Q = S / W;
+    batch<T> acc[R][Q], vf[R];
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
+      vf[c] = batch<T>(f[c]);
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[c][q] = batch<T>(T(0));
+    }
+    for (; i + S <= n; i += S)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+        const std::size_t o = i + q * W;
+        const auto dv = batch<T>::load_unaligned(d + o);
+        auto ev = batch<T>::load_unaligned(e + o);
+        DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
+          const auto xv = batch<T>::load_unaligned(x[c] + o);
+          acc[c][q] = acc[c][q] + xv * dv;
+          ev = ev + vf[c] * xv;
+        }
+        ev.store_unaligned(e + o);
+      }
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[c][q].store_unaligned(s[c] + q * W);
+    for (; i + W <= n; i += W) {  // the rest by single batches into the same partial sums
+      const auto dv = batch<T>::load_unaligned(d + i);
+      auto ev = batch<T>::load_unaligned(e + i);
+      DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
+        const auto xv = batch<T>::load_unaligned(x[c] + i);
+        (batch<T>::load_unaligned(s[c] + i % S) + xv * dv).store_unaligned(s[c] + i % S);
+        ev = ev + vf[c] * xv;
+      }
+      ev.store_unaligned(e + i);
+    }
+  }
+  for (std::size_t l = i % S; i < n; ++i, l = (l + 1) % S) {
+    T ev = e[i];
+    for (std::size_t c = 0; c < R; ++c) {
+      s[c][l] += x[c][i] * d[i];
+      ev = ev + f[c] * x[c][i];
+    }
+    e[i] = ev;
+  }
+  for (std::size_t c = 0; c < R; ++c)
+    out[c] = ((s[c][0] + s[c][4]) + (s[c][2] + s[c][6])) +
+             ((s[c][1] + s[c][5]) + (s[c][3] + s[c][7]));
 }
 
 /// out[c] = dot(n, u, x[c]) for R vectors x[0..R) at once (u loaded once per chunk); each result
@@ -258,6 +316,13 @@ void add_scaled_square(std::size_t n, T a, const T* x, T* acc) {
   for (; i < n; ++i) acc[i] += (a * x[i]) * x[i];
 }
 
+// g++ 12 at -O3 reports a bogus -Waggressive-loop-optimizations ("iteration 2305843009213693951
+// invokes undefined behavior") for rotate_rows's scalar tail where it is inlined into
+// tridiagonal_ql in some translation units (first seen in tests/test_strategies_es.cpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Waggressive-loop-optimizations"
+#endif
 /// Plane rotation of two rows: r1' = s·r0 + c·r1, r0' = c·r0 − s·r1.
 template <class T>
 void rotate_rows(std::size_t n, T c, T s, T* r0, T* r1) {
@@ -277,59 +342,62 @@ void rotate_rows(std::size_t n, T c, T s, T* r0, T* r1) {
     r0[k] = c * r0[k] - s * h;
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 /// C (m×n) = A (m×k) · B (k×n) with the rows given by accessors: arow(i), brow(p), crow(i) return
 /// pointers to row i of A, row p of B, row i of C. Element (i, j) is
-/// (((0 + A[i][0]B[0][j]) + A[i][1]B[1][j]) + ...), whatever path computes it.
-template <class T, class AR, class BR, class CR>
+/// (((0 + A[i][0]B[0][j]) + A[i][1]B[1][j]) + ...), whatever path computes it; with Sub, C[i][j]
+/// minus that sum (C −= A·B).
+template <class T, bool Sub = false, class AR, class BR, class CR>
 void gemm_rows(std::size_t m, std::size_t n, std::size_t k, AR arow, BR brow, CR crow) {
-  constexpr std::size_t R = 4;  // rows of C per block
   constexpr std::size_t W = width<T>;
-  constexpr std::size_t Q = W > 1 ? 4 : 1;  // batches per block
+  // rows of C per register block: 6 × 4 batches where there are 32 vector registers (AVX-512;
+  // 4 rows keep too few independent sums in flight there), 4 × 4 elsewhere
+  constexpr std::size_t RB = W >= 8 ? 6 : 4;
+  auto put = [](T* c, const batch<T>& acc) {
+    if constexpr (Sub) (batch<T>::load_unaligned(c) - acc).store_unaligned(c);
+    else acc.store_unaligned(c);
+  };
   std::size_t j0 = 0;
-  if constexpr (W > 1) {
-    for (; j0 + Q * W <= n; j0 += Q * W) {
-      std::size_t i0 = 0;
-      for (; i0 + R <= m; i0 += R) {
-        batch<T> acc[R][Q];
-        DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
-          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[r][q] = batch<T>(T(0));
-        for (std::size_t p = 0; p < k; ++p) {
-          batch<T> b[Q];
-          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            b[q] = batch<T>::load_unaligned(brow(p) + j0 + q * W);
-          DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r) {
-            const batch<T> a(arow(i0 + r)[p]);
-            DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-              acc[r][q] = acc[r][q] + a * b[q];
-          }
-        }
-        DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
-          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            acc[r][q].store_unaligned(crow(i0 + r) + j0 + q * W);
-      }
-      for (; i0 < m; ++i0) {
-        batch<T> acc[Q];
-        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
-        for (std::size_t p = 0; p < k; ++p) {
-          const batch<T> a(arow(i0)[p]);
-          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            acc[q] = acc[q] + a * batch<T>::load_unaligned(brow(p) + j0 + q * W);
-        }
-        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-          acc[q].store_unaligned(crow(i0) + j0 + q * W);
+  // rows [i0, i0 + R) × columns [j0, j0 + Q·W)
+  auto block = [&]<std::size_t R, std::size_t Q>(std::size_t i0,
+                                                 std::integral_constant<std::size_t, R>,
+                                                 std::integral_constant<std::size_t, Q>) {
+    batch<T> acc[R][Q];
+    DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[r][q] = batch<T>(T(0));
+    for (std::size_t p = 0; p < k; ++p) {
+      batch<T> b[Q];
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        b[q] = batch<T>::load_unaligned(brow(p) + j0 + q * W);
+      DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r) {
+        const batch<T> a(arow(i0 + r)[p]);
+        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[r][q] = acc[r][q] + a * b[q];
       }
     }
+    DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        put(crow(i0 + r) + j0 + q * W, acc[r][q]);
+  };
+  auto chunk = [&]<std::size_t Q>(std::integral_constant<std::size_t, Q> q) {
+    std::size_t i0 = 0;
+    for (; i0 + RB <= m; i0 += RB) block(i0, std::integral_constant<std::size_t, RB>{}, q);
+    for (; i0 + 2 <= m; i0 += 2) block(i0, std::integral_constant<std::size_t, 2>{}, q);
+    for (; i0 < m; ++i0) block(i0, std::integral_constant<std::size_t, 1>{}, q);
+  };
+  if constexpr (W > 1) {
+    for (; j0 + 4 * W <= n; j0 += 4 * W) chunk(std::integral_constant<std::size_t, 4>{});
+    for (; j0 + W <= n; j0 += W) chunk(std::integral_constant<std::size_t, 1>{});
   }
   // remaining columns: scalar, same per-element order
-  if (j0 < n) {
-    for (std::size_t i = 0; i < m; ++i) {
-      T* c = crow(i);
-      for (std::size_t j = j0; j < n; ++j) c[j] = T(0);
-      for (std::size_t p = 0; p < k; ++p) {
-        const T a = arow(i)[p];
-        for (std::size_t j = j0; j < n; ++j) c[j] += a * brow(p)[j];
-      }
+  for (std::size_t i = 0; i < m && j0 < n; ++i) {
+    T* c = crow(i);
+    for (std::size_t j = j0; j < n; ++j) {
+      T acc = T(0);
+      for (std::size_t p = 0; p < k; ++p) acc = acc + arow(i)[p] * brow(p)[j];
+      c[j] = Sub ? c[j] - acc : acc;
     }
   }
 }
@@ -356,42 +424,78 @@ template <class T>
 void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* coef, const T* V,
                            T* C) {
   constexpr std::size_t W = width<T>;
-  std::vector<T> a(rank);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t r = 0; r < rank; ++r) a[r] = coef[r] * V[r * n + i];
-    T* c = C + i * n;
-    const std::size_t len = i + 1;
-    std::size_t j = 0;
-    if constexpr (W > 1) {
+  // rows per block: their common columns (left of the block's first diagonal element) share each
+  // load of V; 4 where there are 32 vector registers (AVX-512), else 1
+  constexpr std::size_t RB = W >= 8 ? 4 : 1;
+  std::vector<T> a(rank * RB);
+  for (std::size_t i0 = 0; i0 < n; i0 += RB) {
+    const std::size_t rb = std::min(RB, n - i0);
+    for (std::size_t rr = 0; rr < rb; ++rr)
+      for (std::size_t r = 0; r < rank; ++r) a[rr * rank + r] = coef[r] * V[r * n + i0 + rr];
+    std::size_t j0 = 0;  // columns [0, j0) of every row of the block are done
+    if constexpr (W > 1 && RB > 1) {
       constexpr std::size_t Q = 4;
       const batch<T> va(alpha);
-      for (; j + Q * W <= len; j += Q * W) {
-        batch<T> acc[Q];
-        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-          acc[q] = va * batch<T>::load_unaligned(c + j + q * W);
-        for (std::size_t r = 0; r < rank; ++r) {
-          const batch<T> ar(a[r]);
-          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-            acc[q] = acc[q] + ar * batch<T>::load_unaligned(V + r * n + j + q * W);
+      if (rb == RB)
+        for (; j0 + Q * W <= i0 + 1; j0 += Q * W) {
+          batch<T> acc[RB][Q];
+          DPHYS_LINALG_UNROLL for (std::size_t rr = 0; rr < RB; ++rr)
+            DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+              acc[rr][q] = va * batch<T>::load_unaligned(C + (i0 + rr) * n + j0 + q * W);
+          for (std::size_t r = 0; r < rank; ++r) {
+            batch<T> v[Q];
+            DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+              v[q] = batch<T>::load_unaligned(V + r * n + j0 + q * W);
+            DPHYS_LINALG_UNROLL for (std::size_t rr = 0; rr < RB; ++rr) {
+              const batch<T> ar(a[rr * rank + r]);
+              DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+                acc[rr][q] = acc[rr][q] + ar * v[q];
+            }
+          }
+          DPHYS_LINALG_UNROLL for (std::size_t rr = 0; rr < RB; ++rr)
+            DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+              acc[rr][q].store_unaligned(C + (i0 + rr) * n + j0 + q * W);
         }
-        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-          acc[q].store_unaligned(c + j + q * W);
-      }
-      for (; j + W <= len; j += W) {
-        batch<T> acc = va * batch<T>::load_unaligned(c + j);
-        for (std::size_t r = 0; r < rank; ++r)
-          acc = acc + batch<T>(a[r]) * batch<T>::load_unaligned(V + r * n + j);
-        acc.store_unaligned(c + j);
-      }
     }
-    for (; j < len; ++j) {
-      T acc = alpha * c[j];
-      for (std::size_t r = 0; r < rank; ++r) acc = acc + a[r] * V[r * n + j];
-      c[j] = acc;
+    for (std::size_t rr = 0; rr < rb; ++rr) {  // the rest of each row, one row at a time
+      const std::size_t i = i0 + rr, len = i + 1;
+      const T* ai = a.data() + rr * rank;
+      T* c = C + i * n;
+      std::size_t j = j0;
+      if constexpr (W > 1) {
+        constexpr std::size_t Q = 4;
+        const batch<T> va(alpha);
+        for (; j + Q * W <= len; j += Q * W) {
+          batch<T> acc[Q];
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+            acc[q] = va * batch<T>::load_unaligned(c + j + q * W);
+          for (std::size_t r = 0; r < rank; ++r) {
+            const batch<T> ar(ai[r]);
+            DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+              acc[q] = acc[q] + ar * batch<T>::load_unaligned(V + r * n + j + q * W);
+          }
+          DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+            acc[q].store_unaligned(c + j + q * W);
+        }
+        for (; j + W <= len; j += W) {
+          batch<T> acc = va * batch<T>::load_unaligned(c + j);
+          for (std::size_t r = 0; r < rank; ++r)
+            acc = acc + batch<T>(ai[r]) * batch<T>::load_unaligned(V + r * n + j);
+          acc.store_unaligned(c + j);
+        }
+      }
+      for (; j < len; ++j) {
+        T acc = alpha * c[j];
+        for (std::size_t r = 0; r < rank; ++r) acc = acc + ai[r] * V[r * n + j];
+        c[j] = acc;
+      }
     }
   }
-  for (std::size_t i = 0; i < n; ++i)
-    for (std::size_t j = 0; j < i; ++j) C[j * n + i] = C[i * n + j];
+  constexpr std::size_t TB = 32;  // mirrored in tiles (the upper triangle is written column-wise)
+  for (std::size_t i0 = 0; i0 < n; i0 += TB)
+    for (std::size_t j0 = 0; j0 <= i0; j0 += TB)
+      for (std::size_t i = i0; i < std::min(i0 + TB, n); ++i)
+        for (std::size_t j = j0; j < std::min(j0 + TB, i); ++j) C[j * n + i] = C[i * n + j];
 }
 
 /// √(a² + b²) without the cost of std::hypot: direct in the safe range, scaled outside it.
@@ -573,8 +677,8 @@ void secular_roots(std::size_t k, const T* D, const T* z, T rho, std::size_t* or
   }
 }
 
-/// Workspace of tridiagonal_dc and eigen_dc_back for n ≤ cap (one per thread, dc_workspace): the
-/// n² buffers are allocated uninitialised and reused by later calls.
+/// Workspace of eigen_dc (tridiagonal_dc and the blocked passes) for n ≤ cap (one per thread,
+/// dc_workspace): the n² buffers are allocated uninitialised and reused by later calls.
 template <class T>
 struct dc_work {
   explicit dc_work(std::size_t n)
@@ -586,6 +690,7 @@ struct dc_work {
   std::vector<std::size_t> perm, nd, org, ord;
   std::vector<int> type;
   std::vector<std::pair<T, std::size_t>> vals;
+  std::vector<T> scratch;  // tridiagonalize_blocked's and back_transform_blocked's panels
 };
 
 /// Merge step of Cuppen's divide and conquer (LAPACK dlaed1/2/3 without compressed storage): the
@@ -768,105 +873,265 @@ void tridiagonal_dc(std::size_t n, T* d, const T* e, T* Z, std::size_t leaf, dc_
   for (std::size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], ex);
 }
 
-/// The divide-and-conquer path of symmetric_eigen after tred2: d[i+1] = h_i and the rows
-/// vt[(i+1)·n .. +i+1) = u_i of the Householder reflectors P_i = I − u_i u_iᵀ/h_i, the tridiagonal's
-/// diagonal on vt's diagonal and its off-diagonal in e[1..n). Solves the tridiagonal by
-/// tridiagonal_dc (eigenvectors s_j) and applies Q = P_{n−2}⋯P_0 to every s_j directly, in blocks
-/// of KB reflectors (compact WY, as the QL path's accumulation); a row of S that is zero below
-/// entry lo (deflated rows often have one entry) skips the blocks that end before lo, whose
-/// product with it is zero. Writes w = d (ascending) and the rows of vt.
+/// Householder reflector of x (length m ≥ 1) as LAPACK dlarfg: returns β and sets τ and v (x is
+/// overwritten by v, v[0] = 1) with (I − τ v vᵀ) x = β e₀; τ = 0 (the identity, β = x[0]) when
+/// x[1..m) is zero. The norm is taken of x scaled by a power of two (exact), so squares neither
+/// overflow nor underflow.
 template <class T>
-void eigen_dc_back(std::size_t n, std::span<T> d, std::vector<T>& e, std::span<T> vt,
-                   std::size_t leaf) {
-  dc_work<T>& dw = dc_workspace<T>(n);
-  std::vector<T> taus(n), dg(n), ee(n);
-  for (std::size_t i = 0; i + 1 < n; ++i) taus[i] = d[i + 1] != T(0) ? T(1) / d[i + 1] : T(0);
-  for (std::size_t i = 0; i < n; ++i) {
-    dg[i] = vt[i * n + i];
-    ee[i] = i + 1 < n ? e[i + 1] : T(0);
-    if (!std::isfinite(dg[i]) || !std::isfinite(ee[i]))
-      throw std::runtime_error("symmetric_eigen: non-finite tridiagonal entry at index " +
-                               std::to_string(i) + " (non-finite matrix entries?)");
+T householder(std::size_t m, T* x, T& tau) {
+  T amax = T(0);
+  for (std::size_t i = 1; i < m; ++i) amax = std::max(amax, std::abs(x[i]));
+  if (amax == T(0)) {
+    tau = T(0);
+    const T beta = x[0];
+    x[0] = T(1);
+    return beta;
   }
-  T* const Z = dw.Z.get();
-  tridiagonal_dc(n, dg.data(), ee.data(), Z, leaf, dw);
-  std::copy(dg.begin(), dg.end(), d.begin());
-  std::vector<std::size_t> lo(n), rows(n);
-  for (std::size_t r = 0; r < n; ++r) {
-    std::size_t a = 0;
-    while (a < n && Z[r * n + a] == T(0)) ++a;
-    lo[r] = a;
+  amax = std::max(amax, std::abs(x[0]));
+  const int ex = std::ilogb(amax);
+  using lim = std::numeric_limits<T>;
+  if (ex > lim::min_exponent + 2 && ex < lim::max_exponent - 2) {  // 2^−ex is a normal number
+    const T sc = std::ldexp(T(1), -ex);
+    for (std::size_t i = 0; i < m; ++i) x[i] *= sc;
+  } else {
+    for (std::size_t i = 0; i < m; ++i) x[i] = std::ldexp(x[i], -ex);
   }
-  std::iota(rows.begin(), rows.end(), std::size_t(0));
-  std::stable_sort(rows.begin(), rows.end(),
-                   [&](std::size_t x, std::size_t y) { return lo[x] < lo[y]; });
-  constexpr std::size_t KB = 16;
-  std::vector<T> U(KB * n), Tm(KB * KB), tau(KB), wv(4 * KB), sv(4 * KB), tq(KB);
-  for (std::size_t i0 = 0; i0 + 1 < n; i0 += KB) {
-    const std::size_t i1 = std::min(i0 + KB, n - 1), k = i1 - i0, m = i1;
-    for (std::size_t p = 0; p < k; ++p) {
-      tau[p] = taus[i0 + p];
-      const T* col = &vt[(i0 + p + 1) * n];
-      std::copy(col, col + i0 + p + 1, &U[p * m]);
-    }
-    std::fill(Tm.begin(), Tm.end(), T(0));
-    for (std::size_t p = 0; p < k; ++p) {
-      Tm[p * k + p] = tau[p];
-      if (tau[p] == T(0)) continue;
-      for (std::size_t q = 0; q < p; ++q) tq[q] = dot(i0 + q + 1, &U[q * m], &U[p * m]);
-      for (std::size_t r = 0; r < p; ++r) {
-        T acc = T(0);
-        for (std::size_t q = r; q < p; ++q) acc += Tm[r * k + q] * tq[q];
-        Tm[r * k + p] = -tau[p] * acc;
-      }
-    }
-    std::size_t cnt = 0;  // rows with an entry below i1
-    while (cnt < n && lo[rows[cnt]] < i1) ++cnt;
-    // x ← x − U·(Tᵀ·(Uᵀ x)) for CB rows x of Z at a time
-    constexpr std::size_t CB = 4;
-    std::size_t j = 0;
-    auto apply = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
-      T* x[R];
-      for (std::size_t c = 0; c < R; ++c) x[c] = Z + rows[j + c] * n;
-      T wc[R], a[R * KB];
-      for (std::size_t p = 0; p < k; ++p) {
-        dot_multi<R>(i0 + p + 1, &U[p * m], x, wc);
-        for (std::size_t c = 0; c < R; ++c) wv[c * KB + p] = wc[c];
-      }
-      for (std::size_t c = 0; c < R; ++c)
-        for (std::size_t q = 0; q < k; ++q) {
-          T acc = T(0);
-          for (std::size_t r = 0; r <= q; ++r) acc += Tm[r * k + q] * wv[c * KB + r];
-          sv[c * KB + q] = acc;
-        }
-      for (std::size_t c = 0; c < R; ++c)
-        for (std::size_t p = 0; p < k; ++p) a[c * k + p] = -sv[c * KB + p];
-      axpy_rows<R>(i0 + 1, k, a, U.data(), m, x);
-    };
-    for (; j + CB <= cnt; j += CB) apply(std::integral_constant<std::size_t, CB>{});
-    for (; j < cnt; ++j) apply(std::integral_constant<std::size_t, 1>{});
-  }
-  std::copy(Z, Z + n * n, vt.begin());
+  const T alpha = x[0];
+  const T nrm = std::sqrt(alpha * alpha + dot(m - 1, x + 1, x + 1));
+  const T beta = alpha > T(0) ? -nrm : nrm;
+  tau = (beta - alpha) / beta;
+  const T f = T(1) / (alpha - beta);
+  for (std::size_t i = 1; i < m; ++i) x[i] *= f;
+  x[0] = T(1);
+  return std::ldexp(beta, ex);
 }
 
-/// symmetric_eigen's choice of the tridiagonal solver: divide and conquer with leaves of
-/// eigen_dc_leaf rows from n = eigen_dc_min_n on (measured break-even ≈ 300 on CMA-ES-like
-/// matrices), QL below (so small problems keep QL's exact results).
+/// Blocked Householder tridiagonalisation (LAPACK dsytrd/dlatrd, lower triangle in column-major
+/// terms): the symmetric A (n×n row-major; only its upper triangle is read and written: row j from
+/// the diagonal on is column j of the lower) is reduced to Qᵀ A Q = the tridiagonal with diagonal
+/// d and off-diagonal e (e[j] couples j and j+1, e[n−1] = 0), Q = H_0 H_1 ⋯ H_{n−2},
+/// H_j = I − τ_j v_j v_jᵀ, v_j zero before j+1, v_j[j+1] = 1 and v_j[j+2..n) stored in
+/// a[j·n + j+2 .. n). Panels of NB columns: a column gets the panel's earlier rank-2 updates when
+/// its turn comes (V Wᵀ + W Vᵀ), the matrix–vector product reads the trailing matrix as it was at
+/// the panel's start (read only), and after the panel the trailing matrix gets the rank-2·NB
+/// update as one matrix product (gemm_rows, 6 rows at a time from the diagonal on; the few
+/// elements left of the diagonal it also writes are never read).
+template <class T>
+void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector<T>& scratch) {
+  constexpr std::size_t NB = 32;
+  if (scratch.size() < 4 * NB * n + n) scratch.resize(4 * NB * n + n);
+  T* const V = scratch.data();   // the panel's v_q, rows of n
+  T* const W = V + NB * n;       // and its w_q
+  T* const P = W + NB * n;       // row c: (w_0[c], v_0[c], w_1[c], ...) for the trailing update
+  T* const yy = P + 2 * NB * n;  // A₂₂·v
+  T t1[NB], t2[NB];
+  const T* brow[2 * NB];
+  e[n - 1] = T(0);
+  tau[n - 1] = T(0);
+  for (std::size_t k0 = 0; k0 + 1 < n; k0 += NB) {
+    const std::size_t k1 = std::min(k0 + NB, n - 1), np = k1 - k0;
+    for (std::size_t p = 0; p < np; ++p) {
+      const std::size_t j = k0 + p, m = n - j - 1;
+      T* col = a + j * n;
+      for (std::size_t q = 0; q < p; ++q)
+        rank2_sub(n - j, W[q * n + j], &V[q * n + j], V[q * n + j], &W[q * n + j], col + j);
+      d[j] = col[j];
+      e[j] = householder(m, col + j + 1, tau[j]);
+      T* v = &V[p * n];
+      T* w = &W[p * n];
+      std::fill(v, v + j + 1, T(0));
+      std::copy(col + j + 1, col + n, v + j + 1);
+      std::fill(w, w + n, T(0));
+      if (tau[j] == T(0)) continue;
+      // y = A₂₂ v over the trailing rows r > j (upper triangle: row r's dot and column axpy)
+      std::fill(yy + j + 1, yy + n, T(0));
+      // SR rows at a time over their common columns ≥ r + SR, the SR×SR diagonal block apart
+      std::size_t r = j + 1;
+      auto rows_at = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
+        const T* rows[R];
+        T sv[R];
+        for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + r + R;
+        dot_axpy_rows<R>(n - r - R, rows, v + r + R, v + r, yy + r + R, sv);
+        for (std::size_t c = 0; c < R; ++c) {
+          const T* row = a + (r + c) * n;
+          T head = T(0);
+          for (std::size_t c2 = c + 1; c2 < R; ++c2) {
+            head = head + row[r + c2] * v[r + c2];
+            yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
+          }
+          yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
+        }
+        r += R;
+      };
+      constexpr std::size_t SR = 8;
+      while (r + SR <= n) rows_at(std::integral_constant<std::size_t, SR>{});
+      while (r < n) rows_at(std::integral_constant<std::size_t, 1>{});
+      // the panel's earlier updates: y −= V(Wᵀv) + W(Vᵀv)
+      for (std::size_t q = 0; q < p; ++q) {
+        t1[q] = dot(m, &W[q * n + j + 1], v + j + 1);
+        t2[q] = dot(m, &V[q * n + j + 1], v + j + 1);
+      }
+      for (std::size_t q = 0; q < p; ++q)
+        rank2_sub(m, t1[q], &V[q * n + j + 1], t2[q], &W[q * n + j + 1], yy + j + 1);
+      // w = τy − ½τ(τyᵀv)v
+      for (std::size_t i = j + 1; i < n; ++i) w[i] = tau[j] * yy[i];
+      const T alpha = -(T(0.5) * tau[j]) * dot(m, w + j + 1, v + j + 1);
+      axpy(m, alpha, v + j + 1, w + j + 1);
+    }
+    // trailing update a[c][r] −= Σ_q (w_q[c] v_q[r] + v_q[c] w_q[r]), r ≥ c ≥ k1
+    const std::size_t kk = 2 * np;
+    for (std::size_t q = 0; q < np; ++q) {
+      brow[2 * q] = &V[q * n];
+      brow[2 * q + 1] = &W[q * n];
+    }
+    for (std::size_t c = k1; c < n; ++c)
+      for (std::size_t q = 0; q < np; ++q) {
+        P[c * kk + 2 * q] = W[q * n + c];
+        P[c * kk + 2 * q + 1] = V[q * n + c];
+      }
+    const T* Pd = P;
+    const T* const* br = brow;
+    for (std::size_t c0 = k1; c0 < n; c0 += 6)
+      gemm_rows<T, true>(
+          std::min<std::size_t>(6, n - c0), n - c0, kk,
+          [=](std::size_t i) { return Pd + (c0 + i) * kk; },
+          [=](std::size_t q) { return br[q] + c0; },
+          [=](std::size_t i) { return a + (c0 + i) * n + c0; });
+  }
+  d[n - 1] = a[(n - 1) * n + n - 1];
+}
+
+/// out[c·n + r] = X[rs[r]·n + cs[c]] for the n×n X (rs, cs: row and column permutations, the
+/// identity when null), in 32×32 tiles.
+template <class T>
+void transpose(std::size_t n, const T* X, T* out, const std::size_t* rs, const std::size_t* cs) {
+  constexpr std::size_t TB = 32;
+  for (std::size_t r0 = 0; r0 < n; r0 += TB)
+    for (std::size_t c0 = 0; c0 < n; c0 += TB)
+      for (std::size_t c = c0; c < std::min(c0 + TB, n); ++c) {
+        T* o = out + c * n;
+        const std::size_t cc = cs ? cs[c] : c;
+        for (std::size_t r = r0; r < std::min(r0 + TB, n); ++r) o[r] = X[(rs ? rs[r] : r) * n + cc];
+      }
+}
+
+/// The block reflector of k Householder vectors (rows of U, length m, row p zero before p):
+/// H_0 ⋯ H_{k−1} = I − Uᵀ·Tm·U with Tm (k×k, row-major) upper triangular (LAPACK dlarft,
+/// forward): Tm_pp = τ_p, Tm[0:p, p] = −τ_p·Tm[0:p, 0:p]·(U[0:p]·u_p).
+template <class T>
+void block_reflector(std::size_t k, std::size_t m, const T* U, const T* tau, T* Tm) {
+  T tq[64];
+  std::fill(Tm, Tm + k * k, T(0));
+  for (std::size_t p = 0; p < k; ++p) {
+    Tm[p * k + p] = tau[p];
+    if (tau[p] == T(0)) continue;
+    for (std::size_t q = 0; q < p; ++q) tq[q] = dot(m - p, U + q * m + p, U + p * m + p);
+    for (std::size_t r = 0; r < p; ++r) {
+      T acc = T(0);
+      for (std::size_t q = r; q < p; ++q) acc += Tm[r * k + q] * tq[q];
+      Tm[r * k + p] = -tau[p] * acc;
+    }
+  }
+}
+
+/// Q·s_r for Q = H_0 ⋯ H_{n−2} of tridiagonalize_blocked (reflectors in a, τ in tau) and the rows
+/// s_r of Z: writes Q·s_r to row r of out (out may be a). Works on X = Sᵀ (X's columns ordered by
+/// where the s_r's last non-zero entry is, descending) in the workspace X, applying the blocks of
+/// KB reflectors from the last to the first as X ← X − Uᵀ·(Tm·(U·X)) (compact WY, three matrix
+/// products); a block acting on entries ≥ k0+1 skips the columns still zero there (deflated
+/// vectors of the divide and conquer).
+template <class T>
+void back_transform_blocked(std::size_t n, const T* a, const T* tau, const T* Z, T* X, T* out,
+                            std::vector<T>& scratch) {
+  constexpr std::size_t KB = 32;
+  std::vector<std::size_t> hi(n), ord(n), pos(n);
+  for (std::size_t r = 0; r < n; ++r) {
+    std::size_t h = n;
+    while (h > 0 && Z[r * n + h - 1] == T(0)) --h;
+    hi[r] = h;
+  }
+  std::iota(ord.begin(), ord.end(), std::size_t(0));
+  std::stable_sort(ord.begin(), ord.end(),
+                   [&](std::size_t x, std::size_t y) { return hi[x] > hi[y]; });
+  for (std::size_t c = 0; c < n; ++c) pos[ord[c]] = c;
+  transpose(n, Z, X, ord.data(), nullptr);  // X[i][c] = Z[ord[c]][i]
+  if (scratch.size() < 4 * KB * n + KB * KB) scratch.resize(4 * KB * n + KB * KB);
+  T* const U = scratch.data();  // k rows of m: the block's reflectors
+  T* const UT = U + KB * n;     // m rows of k: their transpose
+  T* const W1 = UT + KB * n;    // k rows of n: U·X, then Tm·(U·X)
+  T* const W2 = W1 + KB * n;
+  T* const Tm = W2 + KB * n;
+  std::size_t active = 0;  // columns with an entry ≥ k0+1 (a prefix of the ordered columns)
+  for (std::size_t b = n >= 2 ? (n - 2) / KB + 1 : 0; b-- > 0;) {
+    const std::size_t k0 = b * KB, k1 = std::min(k0 + KB, n - 1), k = k1 - k0, m = n - k0 - 1;
+    while (active < n && hi[ord[active]] > k0 + 1) ++active;
+    if (active == 0) continue;
+    for (std::size_t p = 0; p < k; ++p) {
+      T* u = U + p * m;
+      const T* v = a + (k0 + p) * n;
+      std::fill(u, u + p, T(0));
+      u[p] = T(1);
+      std::copy(v + k0 + p + 2, v + n, u + p + 1);
+    }
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t p = 0; p < k; ++p) UT[i * k + p] = U[p * m + i];
+    block_reflector(k, m, U, tau + k0, Tm);
+    T* Xb = X + (k0 + 1) * n;
+    const T *Ud = U, *UTd = UT, *Td = Tm;
+    T *W1d = W1, *W2d = W2;
+    gemm_rows<T>(
+        k, active, m, [=](std::size_t p) { return Ud + p * m; },
+        [=](std::size_t i) { return Xb + i * n; }, [=](std::size_t p) { return W1d + p * n; });
+    gemm_rows<T>(
+        k, active, k, [=](std::size_t p) { return Td + p * k; },
+        [=](std::size_t q) { return W1d + q * n; }, [=](std::size_t p) { return W2d + p * n; });
+    gemm_rows<T, true>(
+        m, active, k, [=](std::size_t i) { return UTd + i * k; },
+        [=](std::size_t p) { return W2d + p * n; }, [=](std::size_t i) { return Xb + i * n; });
+  }
+  transpose(n, X, out, nullptr, pos.data());  // out[r][i] = X[i][pos[r]]
+}
+
+/// The divide-and-conquer path of symmetric_eigen: tridiagonalize_blocked, tridiagonal_dc with
+/// leaves of `leaf` rows, back_transform_blocked.
+template <class T>
+void eigen_dc(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt,
+              std::size_t leaf) {
+  for (std::size_t i = 0; i < n * n; ++i)
+    if (!std::isfinite(A[i]))
+      throw std::runtime_error("symmetric_eigen: non-finite matrix entry at (" +
+                               std::to_string(i / n) + ", " + std::to_string(i % n) + ")");
+  dc_work<T>& dw = dc_workspace<T>(n);
+  std::copy(A.begin(), A.end(), vt.begin());
+  std::vector<T> e(n), tau(n);
+  tridiagonalize_blocked(n, vt.data(), w.data(), e.data(), tau.data(), dw.scratch);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(w[i]) || !std::isfinite(e[i]))
+      throw std::runtime_error("symmetric_eigen: non-finite tridiagonal entry at index " +
+                               std::to_string(i) + " (matrix entries too large?)");
+  tridiagonal_dc(n, w.data(), e.data(), dw.Z.get(), leaf, dw);
+  back_transform_blocked(n, vt.data(), tau.data(), dw.Z.get(), dw.G.get(), vt.data(), dw.scratch);
+}
+
+/// symmetric_eigen's choice of the solver: from n = eigen_dc_min_n on (measured break-even ≈ 300
+/// on CMA-ES-like matrices) the blocked path (eigen_dc: tridiagonalize_blocked, divide and conquer
+/// with leaves of eigen_dc_leaf rows, back_transform_blocked), below it tred2 + QL (so small
+/// problems keep QL's exact results).
 inline constexpr std::size_t eigen_auto = static_cast<std::size_t>(-1);
 inline constexpr std::size_t eigen_dc_min_n = 400;
 inline constexpr std::size_t eigen_dc_leaf = 32;
 
 /// Eigen-decomposition of a symmetric n×n matrix A (row-major; only symmetry is assumed):
 /// A = Vᵀ diag(w) V with w ascending and the ROWS of vt the orthonormal eigenvectors
-/// (vt[k·n .. k·n+n) belongs to w[k]). Householder reduction to tridiagonal form (EISPACK tred2,
-/// as in JAMA), then for the tridiagonal either the implicit QL algorithm with Wilkinson-type
-/// shifts (tql2; dc_leaf = 0 or n ≤ dc_leaf) or Cuppen's divide and conquer with QL leaves of
-/// ≤ dc_leaf rows (tridiagonal_dc, then the reflectors applied to its eigenvectors); the default
-/// eigen_auto picks D&C from n = eigen_dc_min_n on. The eigenvector matrix is stored transposed so
-/// every inner loop runs over contiguous memory. Both paths are deterministic (fixed orders, same
-/// bits on every SIMD width); they differ from each other in the last bits. Throws
-/// std::runtime_error for non-finite input (QL: no convergence in 30·n iterations; D&C: a
-/// non-finite tridiagonal entry).
+/// (vt[k·n .. k·n+n) belongs to w[k]). dc_leaf = 0 or n ≤ dc_leaf: Householder reduction to
+/// tridiagonal form (EISPACK tred2, as in JAMA), its reflectors accumulated, then the implicit QL
+/// algorithm with Wilkinson-type shifts (tql2). Otherwise eigen_dc: the blocked tridiagonalisation,
+/// Cuppen's divide and conquer with QL leaves of ≤ dc_leaf rows and the reflectors applied to its
+/// eigenvectors in blocks. The default eigen_auto picks the latter from n = eigen_dc_min_n on. The
+/// eigenvector matrix is stored transposed so every inner loop runs over contiguous memory. Both
+/// paths are deterministic (fixed orders, same bits on every SIMD width); they differ from each
+/// other in the last bits. Throws std::runtime_error for non-finite input (QL: no convergence in
+/// 30·n iterations; D&C: a non-finite entry).
 template <class T>
 void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt,
                      std::size_t dc_leaf = eigen_auto) {
@@ -874,6 +1139,10 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
   if (A.size() != n * n || w.size() != n || vt.size() != n * n)
     throw std::invalid_argument("symmetric_eigen: sizes do not match n = " + std::to_string(n));
   if (n == 0) return;
+  if (dc_leaf != 0 && n > dc_leaf) {
+    eigen_dc(n, A, w, vt, dc_leaf);
+    return;
+  }
   // V[r][c] of JAMA is vt[c*n + r].
   auto V = [&](std::size_t r, std::size_t c) -> T& { return vt[c * n + r]; };
   std::copy(A.begin(), A.end(), vt.begin());  // A symmetric: Aᵀ = A
@@ -957,10 +1226,6 @@ void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::s
     d[i] = h;
   }
   if (pending) flush(0);
-  if (dc_leaf != 0 && n > dc_leaf) {
-    eigen_dc_back(n, d, e, vt, dc_leaf);
-    return;
-  }
   // Accumulate the transformations: X ← P_i·(X ⊕ 1), P_i = I − u_i u_iᵀ/h_i, u_i = V[0..i][i+1],
   // h_i = d[i+1], for i = 0..n−2 — in blocks of KB reflectors (compact WY: P_{i1−1}⋯P_{i0} =
   // I − U·Tᵀ·Uᵀ), so each column of X is loaded once per block instead of twice per reflector.
