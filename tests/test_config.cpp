@@ -12,9 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include <boost/hana/accessors.hpp>
+#include <boost/hana/at.hpp>
+#include <boost/hana/at_key.hpp>
+#include <boost/hana/equal.hpp>
+#include <boost/hana/first.hpp>
+#include <boost/hana/members.hpp>
+#include <boost/hana/string.hpp>
 #include <doctest/doctest.h>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 
 namespace cfgtest {
 
@@ -150,6 +158,22 @@ struct late_config {
   }
 };
 
+// The same pair reflected with dphys's cheaper DPHYS_ADAPT_STRUCT: everything must behave alike.
+struct twin_inner {
+  double rate = 0.5;
+  void check(dphys::config_checker<twin_inner>& c) const { c(&twin_inner::rate).in_range(0, 1); }
+};
+
+struct twin_config {
+  int lo = 1;
+  int hi = 2;
+  twin_inner inner;
+  void check(dphys::config_checker<twin_config>& c) const {
+    c(&twin_config::lo).less_than(&twin_config::hi);
+    c(&twin_config::hi).greater_than(c(&twin_config::inner, &twin_inner::rate));
+  }
+};
+
 }  // namespace cfgtest
 
 template <>
@@ -162,6 +186,8 @@ BOOST_HANA_ADAPT_STRUCT(cfgtest::kitchen_sink, flag, i8, u8, i32, u32, i64, u64,
                         doubles, strings, kinds, bools);
 BOOST_HANA_ADAPT_STRUCT(cfgtest::late_inner, rate);
 BOOST_HANA_ADAPT_STRUCT(cfgtest::late_config, lo, hi, inner);
+DPHYS_ADAPT_STRUCT(cfgtest::twin_inner, rate);
+DPHYS_ADAPT_STRUCT(cfgtest::twin_config, lo, hi, inner);
 
 namespace {
 
@@ -787,6 +813,45 @@ TEST_CASE("validate: configs adapted after their check() was compiled") {
   cfg.hi = 0;
   CHECK(error_of([&] { dphys::validate(cfg); }) == "config error: hi = 0: > inner.rate (0.5)");
   CHECK(dphys::to_json(late_config{}).dump() == R"({"hi":2,"inner":{"rate":0.5},"lo":1})");
+}
+
+TEST_CASE("DPHYS_ADAPT_STRUCT: the same keys, rules, errors and JSON as BOOST_HANA_ADAPT_STRUCT") {
+  static_assert(dphys::reflected_config<twin_config>);
+  static_assert(boost::hana::Struct<twin_config>::value);
+  CHECK(dphys::config_keys<twin_config>() == dphys::config_keys<late_config>());
+  CHECK(dphys::config_keys<twin_config>() ==
+        std::vector<std::string>{"lo", "hi", "inner.rate"});
+  late_config late;
+  twin_config twin;
+  const auto both_fail_alike = [&] {
+    const std::string a = error_of([&] { dphys::validate(late); });
+    const std::string b = error_of([&] { dphys::validate(twin); });
+    CHECK(a == b);
+    return b;
+  };
+  CHECK(both_fail_alike() == "");
+  late.lo = twin.lo = 3;
+  CHECK(both_fail_alike() == "config error: lo = 3: < hi (2)");
+  late.lo = twin.lo = 1;
+  late.inner.rate = twin.inner.rate = 1.5;
+  CHECK(both_fail_alike() == "config error: inner.rate = 1.5: in [0, 1]");
+  late.inner.rate = twin.inner.rate = 0.5;
+  CHECK(dphys::to_json(twin).dump() == dphys::to_json(late).dump());
+  dphys::from_json(nlohmann::json::parse(R"({"hi": 9, "inner": {"rate": 0.25}})"), twin);
+  CHECK(twin.lo == 1);
+  CHECK(twin.hi == 9);
+  CHECK(twin.inner.rate == 0.25);
+  // Hana's own algorithms see a hana::Struct with the field names and values, in order.
+  namespace hana = boost::hana;
+  CHECK(hana::to<const char*>(hana::first(hana::at_c<1>(hana::accessors<twin_config>()))) ==
+        std::string_view{"hi"});
+  CHECK(hana::at_key(twin, BOOST_HANA_STRING("hi")) == 9);
+  CHECK(hana::at_c<0>(hana::members(twin)) == 1);
+  CHECK(hana::at_c<2>(hana::members(twin)).rate == 0.25);
+  CHECK(hana::equal(twin, twin));
+  twin_config other = twin;
+  other.inner.rate = 0.75;
+  CHECK(!hana::equal(twin, other));
 }
 
 TEST_CASE("validate: floats are finite by default everywhere") {

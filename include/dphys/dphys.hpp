@@ -15,6 +15,7 @@
 #include <dphys/core/math.hpp>
 #include <dphys/core/parallel.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/crucibles/rollout.hpp>

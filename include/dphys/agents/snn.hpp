@@ -24,13 +24,13 @@
 #include <type_traits>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 #include <dphys/genomes/direct.hpp>
 
@@ -398,5 +398,5 @@ class snn {
 
 }  // namespace dphys::agents
 
-BOOST_HANA_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, edge_file,
-                        theta, tau_m);
+DPHYS_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, edge_file,
+                   theta, tau_m);

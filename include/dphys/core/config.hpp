@@ -11,3 +11,4 @@
 #include <dphys/core/config_json.hpp>
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/error.hpp>
+#include <dphys/core/reflect.hpp>

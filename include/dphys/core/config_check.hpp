@@ -23,10 +23,12 @@
 #include <dphys/core/detail/config_walk.hpp>
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/error.hpp>
+#include <dphys/core/reflect.hpp>
 
 namespace dphys {
 
-/// A configuration: a class reflected with BOOST_HANA_DEFINE_STRUCT (or BOOST_HANA_ADAPT_STRUCT).
+/// A configuration: a class reflected with BOOST_HANA_DEFINE_STRUCT, BOOST_HANA_ADAPT_STRUCT or
+/// DPHYS_ADAPT_STRUCT (dphys/core/reflect.hpp: the same result, cheaper to compile).
 /// Its fields are bool, integers, float, double, std::string, named enums
 /// (dphys/core/enum_names.hpp), std::vectors of those, or nested configs; the front doors
 /// (validate, to_json, ...) check this with a static_assert.

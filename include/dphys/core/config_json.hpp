@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -158,8 +159,11 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
     throw config_error({}, {}, "is a directory, not a JSON file", file.string());
   std::ifstream in(file, std::ios::binary);
   if (!in) throw config_error({}, {}, "cannot open file", file.string());
+  // Parsed from memory: one instantiation of the JSON parser (const char*) serves every reader.
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   try {
-    return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/true, /*ignore_comments=*/true);
+    return nlohmann::json::parse(std::string_view(text), nullptr, /*allow_exceptions=*/true,
+                                 /*ignore_comments=*/true);
   } catch (const nlohmann::json::parse_error& e) {
     // e.what(): "[json.exception.parse_error.101] parse error at line 2, column 7: ..."
     std::string what = e.what();

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -19,12 +20,11 @@
 #include <type_traits>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/agents/baselines.hpp>
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/config.hpp>
 #include <dphys/core/parallel.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 #include <dphys/envs/chemotaxis.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
@@ -59,7 +59,7 @@ struct rollout_config {
   /// Rollout threads (<= 0: all hardware threads). Not a config key: results never depend on it, so
   /// the experiment sets it from its own top-level `threads` option.
   int threads = 1;
-  int block_lanes = 64;  ///< lanes per parallel task (rounded up to the SIMD width)
+  int block_lanes = 64;  ///< most lanes a thread claims at once (rounded up to the SIMD width)
 
   void check(config_checker<rollout_config>& c) const {
     c(&rollout_config::episodes).at_least(1).at_most(1 << 20);
@@ -229,16 +229,26 @@ class chemotaxis_rollout {
     const std::size_t blocks = (lanes + L - 1) / L;
     const std::size_t per_task =
         std::max<std::size_t>(1, (static_cast<std::size_t>(cfg_.block_lanes) + L - 1) / L);
-    const std::size_t tasks = (blocks + per_task - 1) / per_task;
+    const std::size_t threads = std::min<std::size_t>(
+        blocks, static_cast<std::size_t>(cfg_.threads > 0 ? cfg_.threads : hardware_threads()));
 
     evaluation ev;
     ev.episodes.resize(lanes);
     ev.episodes_per_member = E;
-    std::vector<std::uint64_t> steps_per_task(tasks, 0);
-    parallel_for(tasks, cfg_.threads, [&](std::size_t task) {
-      const std::size_t b_end = std::min(blocks, (task + 1) * per_task);
-      for (std::size_t b = task * per_task; b < b_end; ++b)
-        steps_per_task[task] += run_block<F>(b * L, lanes, keys, row_of, ctl, ev.episodes);
+    std::vector<std::uint64_t> steps_per_block(blocks, 0);
+    // Guided dealing: each thread claims runs of min(per_task, remaining / (2·threads)) blocks (at
+    // least one), so the threads finish within about one block of each other.
+    std::atomic<std::size_t> next{0};
+    parallel_for(threads, cfg_.threads, [&](std::size_t) {
+      for (std::size_t b0 = next.load(std::memory_order_relaxed);;) {
+        if (b0 >= blocks) return;
+        const std::size_t run_length =
+            std::clamp<std::size_t>((blocks - b0) / (2 * threads), 1, per_task);
+        if (!next.compare_exchange_weak(b0, b0 + run_length, std::memory_order_relaxed)) continue;
+        for (std::size_t b = b0; b < b0 + run_length; ++b)
+          steps_per_block[b] = run_block<F>(b * L, lanes, keys, row_of, ctl, ev.episodes);
+        b0 = next.load(std::memory_order_relaxed);
+      }
     });
 
     ev.fitness.assign(members, 0.0f);
@@ -248,7 +258,7 @@ class chemotaxis_rollout {
       ev.fitness[m] = sum / static_cast<float>(E);
       if (!std::isfinite(ev.fitness[m])) ++ev.non_finite;
     }
-    for (auto s : steps_per_task) ev.agent_steps += s;
+    for (auto s : steps_per_block) ev.agent_steps += s;
     return ev;
   }
 
@@ -380,7 +390,7 @@ class chemotaxis_rollout {
 
 }  // namespace dphys::crucibles
 
-BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::fitness_config, alpha, beta, success_bonus,
-                        setpoint_energy, setpoint_integrity, drive_w_energy, drive_w_integrity);
-BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::rollout_config, episodes, steps, random_numbers,
-                        block_lanes);
+DPHYS_ADAPT_STRUCT(dphys::crucibles::fitness_config, alpha, beta, success_bonus,
+                   setpoint_energy, setpoint_integrity, drive_w_energy, drive_w_integrity);
+DPHYS_ADAPT_STRUCT(dphys::crucibles::rollout_config, episodes, steps, random_numbers,
+                   block_lanes);

@@ -12,9 +12,8 @@
 #include <span>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/crucibles/rollout.hpp>
 
 namespace dphys::crucibles {
@@ -97,5 +96,5 @@ class viability_filter {
 
 }  // namespace dphys::crucibles
 
-BOOST_HANA_ADAPT_STRUCT(dphys::crucibles::viability_config, enabled, episodes, steps,
-                        min_alive_steps, min_action_entropy, min_energy_gained, fail_fitness);
+DPHYS_ADAPT_STRUCT(dphys::crucibles::viability_config, enabled, episodes, steps,
+                   min_alive_steps, min_action_entropy, min_energy_gained, fail_fitness);

@@ -24,10 +24,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/curiosity/replay.hpp>
 #include <dphys/curiosity/sampling.hpp>
@@ -87,9 +87,9 @@ struct curriculum_config {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::surprise_weighting_config, prior, rate, floor, power,
-                        uniform_mix);
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::curriculum_config, policy, seed, surprise);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::surprise_weighting_config, prior, rate, floor, power,
+                   uniform_mix);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::curriculum_config, policy, seed, surprise);
 
 namespace dphys::curiosity {
 
@@ -342,7 +342,7 @@ class curriculum_sampler {
     std::size_t pos = 0;
     while (pos < text.size()) {
       const std::size_t nl = text.find('\n', pos);
-      const auto j = nlohmann::json::parse(text.substr(pos, nl - pos));
+      const auto j = nlohmann::json::parse(std::string_view(text).substr(pos, nl - pos));
       instance_manifest m;
       m.template_id = j.at("template").get<std::string>();
       m.template_index = j.at("template_index").get<std::size_t>();

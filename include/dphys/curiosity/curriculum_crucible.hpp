@@ -29,10 +29,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/crucibles/rollout.hpp>
 #include <dphys/curiosity/curriculum.hpp>
@@ -82,10 +82,10 @@ struct ladder_instance {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::curriculum_crucible_config, policy, scenarios, episodes,
-                        replay_fraction, replay_capacity, surprise, predictor, weighting, selector,
-                        seed);
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::ladder_instance, env, episode_seed);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::curriculum_crucible_config, policy, scenarios, episodes,
+                   replay_fraction, replay_capacity, surprise, predictor, weighting, selector,
+                   seed);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::ladder_instance, env, episode_seed);
 
 namespace dphys::curiosity {
 

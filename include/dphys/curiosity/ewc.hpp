@@ -20,9 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/curiosity/predictor.hpp>
 #include <dphys/curiosity/sampling.hpp>
@@ -59,7 +58,7 @@ struct ewc_config {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::ewc_config, lambda, gamma, fisher_samples, fisher, seed);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::ewc_config, lambda, gamma, fisher_samples, fisher, seed);
 
 namespace dphys::curiosity {
 

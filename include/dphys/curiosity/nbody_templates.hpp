@@ -23,10 +23,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/curiosity/curriculum.hpp>
 #include <dphys/curiosity/sampling.hpp>
 #include <dphys/nbody/initial_conditions.hpp>
@@ -121,11 +120,11 @@ struct nbody_template_config {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::nbody_scenario, kind, n, ic_seed, softening, mass_spread,
-                        velocity_scale, eccentricity, size);
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::nbody_template_config, kind, n_min, n_max, softening_min,
-                        softening_max, mass_spread_min, mass_spread_max, velocity_scale_min,
-                        velocity_scale_max, eccentricity_min, eccentricity_max, size_min, size_max);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::nbody_scenario, kind, n, ic_seed, softening, mass_spread,
+                   velocity_scale, eccentricity, size);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::nbody_template_config, kind, n_min, n_max, softening_min,
+                   softening_max, mass_spread_min, mass_spread_max, velocity_scale_min,
+                   velocity_scale_max, eccentricity_min, eccentricity_max, size_min, size_max);
 
 namespace dphys::curiosity {
 

@@ -17,10 +17,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/curiosity/sampling.hpp>
 
@@ -96,9 +95,9 @@ struct mlp_ensemble_config {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::beta_bernoulli_config, prior_alpha, prior_beta, discount);
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::mlp_ensemble_config, members, hidden, lr, epochs,
-                        bootstrap_p, max_samples, binary, seed);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::beta_bernoulli_config, prior_alpha, prior_beta, discount);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::mlp_ensemble_config, members, hidden, lr, epochs, bootstrap_p,
+                   max_samples, binary, seed);
 
 namespace dphys::curiosity {
 

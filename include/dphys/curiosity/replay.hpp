@@ -264,7 +264,8 @@ class replay_buffer {
     std::size_t pos = 0;
     while (pos < text.size()) {
       const std::size_t nl = text.find('\n', pos);
-      es.push_back(experience::from_json(nlohmann::json::parse(text.substr(pos, nl - pos))));
+      const std::string_view line = std::string_view(text).substr(pos, nl - pos);
+      es.push_back(experience::from_json(nlohmann::json::parse(line)));
       pos = nl == std::string::npos ? text.size() : nl + 1;
     }
     assign(std::move(es));

@@ -26,10 +26,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/curiosity/sampling.hpp>
 
@@ -73,10 +73,10 @@ struct curiosity_selector_config {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::epsilon_config, epsilon, epsilon_min, epsilon_max, decay,
-                        step, target, adaptive);
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::curiosity_selector_config, epsilon, entropy_bonus,
-                        tie_tolerance, seed);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::epsilon_config, epsilon, epsilon_min, epsilon_max, decay, step,
+                   target, adaptive);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::curiosity_selector_config, epsilon, entropy_bonus,
+                   tie_tolerance, seed);
 
 namespace dphys::curiosity {
 

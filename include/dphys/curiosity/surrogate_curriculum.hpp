@@ -34,10 +34,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/curiosity/curriculum.hpp>
 #include <dphys/curiosity/nbody_templates.hpp>
@@ -82,9 +82,9 @@ struct surrogate_curriculum_config {
 
 }  // namespace dphys::curiosity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::curiosity::surrogate_curriculum_config, policy, scenarios,
-                        replay_fraction, replay_capacity, source, surprise, predictor, weighting,
-                        selector, scenario_softening, seed);
+DPHYS_ADAPT_STRUCT(dphys::curiosity::surrogate_curriculum_config, policy, scenarios,
+                   replay_fraction, replay_capacity, source, surprise, predictor, weighting,
+                   selector, scenario_softening, seed);
 
 namespace dphys::curiosity {
 

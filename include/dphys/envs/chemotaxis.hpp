@@ -18,10 +18,9 @@
 #include <cstdint>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 
 namespace dphys::envs {
@@ -331,9 +330,9 @@ class chemotaxis {
 
 }  // namespace dphys::envs
 
-BOOST_HANA_ADAPT_STRUCT(dphys::envs::nursing_schedule, min, max, start, end);
-BOOST_HANA_ADAPT_STRUCT(dphys::envs::chemotaxis_config, width, height, max_steps, energy_init,
-                        energy_decay, energy_gain, terminate_on_reach, num_sources, num_bad_sources,
-                        bad_source_integrity_loss, good_only_gradient, source_deplete,
-                        respawn_delay, bad_respawn_delay, bad_deplete_p, obs_noise, grad_dropout_p,
-                        grad_gain, grad_bins);
+DPHYS_ADAPT_STRUCT(dphys::envs::nursing_schedule, min, max, start, end);
+DPHYS_ADAPT_STRUCT(dphys::envs::chemotaxis_config, width, height, max_steps, energy_init,
+                   energy_decay, energy_gain, terminate_on_reach, num_sources, num_bad_sources,
+                   bad_source_integrity_loss, good_only_gradient, source_deplete,
+                   respawn_delay, bad_respawn_delay, bad_deplete_p, obs_noise, grad_dropout_p,
+                   grad_gain, grad_bins);

@@ -10,13 +10,14 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <fmt/format.h>
 
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/config.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/crucibles/rollout.hpp>
 #include <dphys/crucibles/viability.hpp>
 #include <dphys/envs/chemotaxis.hpp>
@@ -81,9 +82,8 @@ struct koki2_config {
 
 }  // namespace dphys::experiments
 
-BOOST_HANA_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out,
-                        log_every, impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es,
-                        mvt);
+DPHYS_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out, log_every,
+                   impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es, mvt);
 
 namespace dphys::experiments {
 
@@ -200,7 +200,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
                                ctl.allow_config_change, ctl.warn, resume_at->file.string());
     } else {
       // Killed before its first checkpoint: start over, but only with the same configuration.
-      auto stored = nlohmann::json::parse(before, nullptr, false);
+      auto stored = nlohmann::json::parse(std::string_view(before), nullptr, false);
       run::check_resume_config(stored.is_discarded() ? before : stored.dump(), config_json,
                                koki2_resume_neutral_keys(), ctl.allow_config_change, ctl.warn,
                                (dir / std::string(run::run_directory::config_name)).string());

@@ -21,10 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/nbody/baselines.hpp>
 #include <dphys/nbody/diagnostics.hpp>
 #include <dphys/nbody/force.hpp>
@@ -92,9 +91,9 @@ struct benchmark_config {
 
 }  // namespace dphys::nbody
 
-BOOST_HANA_ADAPT_STRUCT(dphys::nbody::benchmark_config, problems, particle_counts, baselines, steps,
-                        dt, G, eps, k, plummer_mass, plummer_radius, seed, plummer_equilibrium,
-                        figure_eight_compat, reference, timing_repeats);
+DPHYS_ADAPT_STRUCT(dphys::nbody::benchmark_config, problems, particle_counts, baselines, steps, dt,
+                   G, eps, k, plummer_mass, plummer_radius, seed, plummer_equilibrium,
+                   figure_eight_compat, reference, timing_repeats);
 
 namespace dphys::nbody {
 

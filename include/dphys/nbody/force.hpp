@@ -23,11 +23,11 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <xsimd/xsimd.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/nbody/particles.hpp>
 
 namespace dphys::nbody {
@@ -324,4 +324,4 @@ void accelerations(const particles<T>& p, const Force& f, std::vector<T>& ax, st
 
 }  // namespace dphys::nbody
 
-BOOST_HANA_ADAPT_STRUCT(dphys::nbody::softened_newton, G, eps, exclusion, skip_r2);
+DPHYS_ADAPT_STRUCT(dphys::nbody::softened_newton, G, eps, exclusion, skip_r2);

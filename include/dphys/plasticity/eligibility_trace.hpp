@@ -14,11 +14,10 @@
 #include <string_view>
 #include <utility>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/config.hpp>
 #include <dphys/core/math.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 
 namespace dphys::plasticity {
@@ -221,5 +220,5 @@ class eligibility_trace {
 
 }  // namespace dphys::plasticity
 
-BOOST_HANA_ADAPT_STRUCT(dphys::plasticity::eligibility_trace_config, enabled, eta, lambda, kind,
-                        mod_drive_scale, w_clip, clamp_modulator, clamped_value);
+DPHYS_ADAPT_STRUCT(dphys::plasticity::eligibility_trace_config, enabled, eta, lambda, kind,
+                   mod_drive_scale, w_clip, clamp_modulator, clamped_value);

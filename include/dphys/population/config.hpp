@@ -13,6 +13,7 @@
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 
 namespace dphys::population {
 
@@ -229,15 +230,13 @@ inline island_search_config circle_packing(std::uint32_t arms = 1) {
 
 }  // namespace dphys::population
 
-BOOST_HANA_ADAPT_STRUCT(dphys::population::database_config, num_islands, archive_size,
-                        elite_selection_ratio, num_archive_inspirations, num_top_k_inspirations,
-                        migration_interval, migration_rate, island_elitism,
-                        enforce_island_separation, copy_initial_program, topology, selection,
-                        exploitation_alpha, exploitation_ratio, parent_selection_lambda, num_beams);
-BOOST_HANA_ADAPT_STRUCT(dphys::population::evolution_config, patch_types, patch_type_probs,
-                        num_generations, max_parallel_jobs, max_novelty_attempts,
-                        similarity_threshold);
-BOOST_HANA_ADAPT_STRUCT(dphys::population::bandit_config, kind, num_arms, exploration, epsilon,
-                        discount);
-BOOST_HANA_ADAPT_STRUCT(dphys::population::island_search_config, seed, database, evolution,
-                        bandit);
+DPHYS_ADAPT_STRUCT(dphys::population::database_config, num_islands, archive_size,
+                   elite_selection_ratio, num_archive_inspirations, num_top_k_inspirations,
+                   migration_interval, migration_rate, island_elitism, enforce_island_separation,
+                   copy_initial_program, topology, selection, exploitation_alpha,
+                   exploitation_ratio, parent_selection_lambda, num_beams);
+DPHYS_ADAPT_STRUCT(dphys::population::evolution_config, patch_types, patch_type_probs,
+                   num_generations, max_parallel_jobs, max_novelty_attempts, similarity_threshold);
+DPHYS_ADAPT_STRUCT(dphys::population::bandit_config, kind, num_arms, exploration, epsilon,
+                   discount);
+DPHYS_ADAPT_STRUCT(dphys::population::island_search_config, seed, database, evolution, bandit);

@@ -30,12 +30,11 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/concepts.hpp>
 #include <dphys/core/config.hpp>
 #include <dphys/core/error.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/population/config.hpp>
 #include <dphys/search/cma_es.hpp>
@@ -167,8 +166,8 @@ concept migrant_receiver = search_strategy<S> &&
 
 }  // namespace dphys::population
 
-BOOST_HANA_ADAPT_STRUCT(dphys::population::island_config, num_islands, migration_interval,
-                        migration_rate, migrants, topology, elitism);
+DPHYS_ADAPT_STRUCT(dphys::population::island_config, num_islands, migration_interval,
+                   migration_rate, migrants, topology, elitism);
 
 namespace dphys::search {
 
@@ -392,7 +391,6 @@ void ask_islands(std::vector<island<Strategy>>& islands, std::size_t d,
     sizes.push_back(isl.strategy.population_size());
   }
 }
-
 
 inline void save_log(state_writer& w, const std::vector<migration_entry>& log) {
   std::vector<std::uint32_t> g, from, to;

@@ -22,9 +22,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/search/bounds.hpp>
 
 namespace dphys::problems {
@@ -43,7 +42,7 @@ struct planar_arm_config {
 
 }  // namespace dphys::problems
 
-BOOST_HANA_ADAPT_STRUCT(dphys::problems::planar_arm_config, joints, link_length, joint_limit);
+DPHYS_ADAPT_STRUCT(dphys::problems::planar_arm_config, joints, link_length, joint_limit);
 
 namespace dphys::problems {
 

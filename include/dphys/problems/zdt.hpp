@@ -19,9 +19,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/search/bounds.hpp>
 
 namespace dphys::problems {
@@ -210,4 +209,4 @@ struct zdt {
 
 }  // namespace dphys::problems
 
-BOOST_HANA_ADAPT_STRUCT(dphys::problems::zdt, function, dimension);
+DPHYS_ADAPT_STRUCT(dphys::problems::zdt, function, dimension);

@@ -40,10 +40,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/qd/archive.hpp>
 #include <dphys/qd/concepts.hpp>
@@ -73,8 +72,8 @@ struct cma_me_config {
 
 }  // namespace dphys::qd
 
-BOOST_HANA_ADAPT_STRUCT(dphys::qd::cma_me_config, emitters, random_direction_emitters, batch_size,
-                        sigma0, active, cma_stop_criteria);
+DPHYS_ADAPT_STRUCT(dphys::qd::cma_me_config, emitters, random_direction_emitters, batch_size,
+                   sigma0, active, cma_stop_criteria);
 
 namespace dphys::qd {
 

@@ -26,11 +26,11 @@
 #include <string>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/qd/archive.hpp>
 #include <dphys/search/operators/draws.hpp>
@@ -68,8 +68,8 @@ struct cvt_archive_config {
 
 }  // namespace dphys::qd
 
-BOOST_HANA_ADAPT_STRUCT(dphys::qd::cvt_archive_config, cells, lower, upper, samples, iterations,
-                        seed, qd_score_offset);
+DPHYS_ADAPT_STRUCT(dphys::qd::cvt_archive_config, cells, lower, upper, samples, iterations, seed,
+                   qd_score_offset);
 
 namespace dphys::qd {
 

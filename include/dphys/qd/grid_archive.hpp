@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/qd/archive.hpp>
 
@@ -65,7 +65,7 @@ struct grid_archive_config {
 
 }  // namespace dphys::qd
 
-BOOST_HANA_ADAPT_STRUCT(dphys::qd::grid_archive_config, dims, lower, upper, qd_score_offset);
+DPHYS_ADAPT_STRUCT(dphys::qd::grid_archive_config, dims, lower, upper, qd_score_offset);
 
 namespace dphys::qd {
 

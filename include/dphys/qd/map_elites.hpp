@@ -35,11 +35,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/qd/archive.hpp>
 #include <dphys/qd/concepts.hpp>
@@ -76,8 +75,8 @@ struct map_elites_config {
 
 }  // namespace dphys::qd
 
-BOOST_HANA_ADAPT_STRUCT(dphys::qd::map_elites_config, batch_size, initial_batches, variation,
-                        iso_sigma, line_sigma, gaussian_sigma);
+DPHYS_ADAPT_STRUCT(dphys::qd::map_elites_config, batch_size, initial_batches, variation, iso_sigma,
+                   line_sigma, gaussian_sigma);
 
 namespace dphys::qd {
 

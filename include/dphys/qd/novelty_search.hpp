@@ -37,12 +37,11 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/concepts.hpp>
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/qd/concepts.hpp>
 #include <dphys/qd/detail/strategy_common.hpp>
@@ -76,8 +75,8 @@ struct novelty_config {
 
 }  // namespace dphys::qd
 
-BOOST_HANA_ADAPT_STRUCT(dphys::qd::novelty_config, k, archive_rule, threshold, add_probability,
-                        include_population, max_archive_size);
+DPHYS_ADAPT_STRUCT(dphys::qd::novelty_config, k, archive_rule, threshold, add_probability,
+                   include_population, max_archive_size);
 
 namespace dphys::qd {
 

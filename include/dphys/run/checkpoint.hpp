@@ -366,7 +366,7 @@ inline void check_resume_config(const std::string& before_text, const nlohmann::
                                 const std::vector<std::string>& neutral, bool allow_change,
                                 const std::function<void(const std::string&)>& warn = {},
                                 const std::string& source = "checkpoint") {
-  const auto before = nlohmann::json::parse(before_text, nullptr, false);
+  const auto before = nlohmann::json::parse(std::string_view(before_text), nullptr, false);
   if (before.is_discarded())
     throw resume_error("resume: the config stored in " + source + " is not valid JSON");
   std::string list;

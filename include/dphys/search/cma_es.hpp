@@ -9,9 +9,10 @@
 //   weights). Fitness: HIGHER IS BETTER (pass −f to minimise).
 // Algorithm: y_k = B·D·z_k, x_k = m + σ·y_k; the eigendecomposition C = B·D²·Bᵀ is recomputed
 //   lazily, every ⌊1/(10·n·(c_1+c_μ))⌋ + 1 generations (the tutorial's rule counteval − eigeneval >
-//   λ/(c_1+c_μ)/n/10; own Householder + QL solver, detail/linalg.hpp); sampling is a blocked
-//   matrix product, the rank-μ update a blocked symmetric rank-k update. sep-CMA keeps C
-//   diagonal, with c_1, c_μ scaled by (n+2)/3, O(n) per member.
+//   λ/(c_1+c_μ)/n/10; own solver, detail/linalg.hpp: Householder + QL below n = 400, blocked
+//   tridiagonalisation + divide and conquer + blocked back-transformation from n = 400); sampling
+//   is a blocked matrix product, the rank-μ update a blocked symmetric rank-k update. sep-CMA
+//   keeps C diagonal, with c_1, c_μ scaled by (n+2)/3, O(n) per member.
 // Stopping (reported by name, stop_reason()): TolFun, TolHistFun, TolX, NoEffectAxis, NoEffectCoord,
 //   ConditionCov, Stagnation (Hansen 2009), and BudgetSmall (BIPOP's small-regime budget). With
 //   restarts, a fired criterion starts the next run inside tell(); without, the strategy reports
@@ -42,10 +43,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
 #include <dphys/search/detail/es_population.hpp>
@@ -98,9 +98,9 @@ struct cma_es_config {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::cma_es_config, population_size, parents, sigma0, active,
-                        tol_fun, tol_hist_fun, tol_x, tol_condition, stop_criteria, max_restarts,
-                        restart_population_factor);
+DPHYS_ADAPT_STRUCT(dphys::search::cma_es_config, population_size, parents, sigma0, active,
+                   tol_fun, tol_hist_fun, tol_x, tol_condition, stop_criteria, max_restarts,
+                   restart_population_factor);
 
 namespace dphys::search {
 

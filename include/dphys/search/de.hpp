@@ -34,11 +34,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/concepts.hpp>
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
 #include <dphys/search/detail/es_population.hpp>
@@ -74,8 +73,8 @@ struct de_config {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::de_config, pop_size, differential_weight, crossover_rate,
-                        variant);
+DPHYS_ADAPT_STRUCT(dphys::search::de_config, pop_size, differential_weight, crossover_rate,
+                   variant);
 
 namespace dphys::search {
 

@@ -32,11 +32,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/concepts.hpp>
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
 #include <dphys/search/detail/es_population.hpp>
@@ -67,7 +66,7 @@ struct ga_config {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::ga_config, pop_size, elites, crossover_probability);
+DPHYS_ADAPT_STRUCT(dphys::search::ga_config, pop_size, elites, crossover_probability);
 
 namespace dphys::search {
 

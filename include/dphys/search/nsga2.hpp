@@ -33,11 +33,10 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/concepts.hpp>
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
 #include <dphys/search/non_finite.hpp>
@@ -45,7 +44,6 @@
 #include <dphys/search/operators/draws.hpp>
 #include <dphys/search/operators/mutation.hpp>
 #include <dphys/search/pareto.hpp>
-
 
 namespace dphys::search {
 
@@ -69,7 +67,7 @@ struct nsga2_config {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::nsga2_config, pop_size, crossover_probability);
+DPHYS_ADAPT_STRUCT(dphys::search::nsga2_config, pop_size, crossover_probability);
 
 namespace dphys::search {
 

@@ -24,10 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 
 namespace dphys::search {
@@ -258,5 +257,5 @@ class openai_es {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::openai_es_config, pop_size, sigma, lr, antithetic, optimizer,
-                        adam_beta1, adam_beta2, adam_eps, weight_decay);
+DPHYS_ADAPT_STRUCT(dphys::search::openai_es_config, pop_size, sigma, lr, antithetic, optimizer,
+                   adam_beta1, adam_beta2, adam_eps, weight_decay);

@@ -20,10 +20,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
 #include <dphys/search/detail/nes_core.hpp>
@@ -51,7 +50,7 @@ struct snes_config {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::snes_config, population_size, sigma0, lr_mean, lr_sigma);
+DPHYS_ADAPT_STRUCT(dphys::search::snes_config, population_size, sigma0, lr_mean, lr_sigma);
 
 namespace dphys::search {
 

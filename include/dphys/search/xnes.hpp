@@ -22,10 +22,9 @@
 #include <string>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
 #include <dphys/search/bounds.hpp>
 #include <dphys/search/detail/linalg.hpp>
@@ -56,8 +55,8 @@ struct xnes_config {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::xnes_config, population_size, sigma0, lr_mean, lr_sigma,
-                        lr_shape);
+DPHYS_ADAPT_STRUCT(dphys::search::xnes_config, population_size, sigma0, lr_mean, lr_sigma,
+                   lr_shape);
 
 namespace dphys::search {
 

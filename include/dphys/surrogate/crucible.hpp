@@ -25,10 +25,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/nbody/diagnostics.hpp>
 #include <dphys/nbody/force.hpp>
 #include <dphys/nbody/integrators.hpp>
@@ -104,10 +103,9 @@ struct crucible_config {
 
 }  // namespace dphys::surrogate
 
-BOOST_HANA_ADAPT_STRUCT(dphys::surrogate::crucible_config, mode, dt, steps, G, eps,
-                        energy_potential, cost, fitness, size_penalty, size_threshold,
-                        size_weight, size_floor, reject_cost, explode_factor,
-                        reject_domain_errors, parsimony, limits);
+DPHYS_ADAPT_STRUCT(dphys::surrogate::crucible_config, mode, dt, steps, G, eps, energy_potential,
+                   cost, fitness, size_penalty, size_threshold, size_weight, size_floor,
+                   reject_cost, explode_factor, reject_domain_errors, parsimony, limits);
 
 namespace dphys::surrogate {
 

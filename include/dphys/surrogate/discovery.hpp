@@ -15,9 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/nbody/initial_conditions.hpp>
 #include <dphys/nbody/particles.hpp>
 #include <dphys/surrogate/crucible.hpp>
@@ -66,10 +65,10 @@ struct discovery_config {
 
 }  // namespace dphys::surrogate
 
-BOOST_HANA_ADAPT_STRUCT(dphys::surrogate::discovery_config, seed, population, generations,
-                        elite_fraction, optimise_sweeps, optimise_evaluations, max_size,
-                        init_depth, velocity_terms, position_components, snapshots,
-                        snapshot_every, rollout_steps, parsimony, dt, G, eps);
+DPHYS_ADAPT_STRUCT(dphys::surrogate::discovery_config, seed, population, generations,
+                   elite_fraction, optimise_sweeps, optimise_evaluations, max_size, init_depth,
+                   velocity_terms, position_components, snapshots, snapshot_every, rollout_steps,
+                   parsimony, dt, G, eps);
 
 namespace dphys::surrogate {
 

@@ -27,11 +27,11 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <nlohmann/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/run/atomic_file.hpp>
 #include <dphys/surrogate/crucible.hpp>
 #include <dphys/surrogate/parametric.hpp>
@@ -66,9 +66,9 @@ struct galaxy_ga_config {
 
 }  // namespace dphys::surrogate
 
-BOOST_HANA_ADAPT_STRUCT(dphys::surrogate::galaxy_ga_config, population, generations,
-                        elite_fraction, crossover, crossover_probability, explore_generations,
-                        survivor_elitism, compat, seed);
+DPHYS_ADAPT_STRUCT(dphys::surrogate::galaxy_ga_config, population, generations, elite_fraction,
+                   crossover, crossover_probability, explore_generations, survivor_elitism, compat,
+                   seed);
 
 namespace dphys::surrogate {
 

@@ -25,7 +25,6 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
 #include <fcntl.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
@@ -37,6 +36,7 @@
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/surrogate/galaxy_ga.hpp>
 #include <dphys/surrogate/program.hpp>
 #include <dphys/surrogate/text.hpp>
@@ -63,8 +63,8 @@ struct proposer_config {
 
 }  // namespace dphys::surrogate
 
-BOOST_HANA_ADAPT_STRUCT(dphys::surrogate::proposer_config, command, timeout_seconds,
-                        max_output_bytes, max_programs, max_feedback, limits);
+DPHYS_ADAPT_STRUCT(dphys::surrogate::proposer_config, command, timeout_seconds, max_output_bytes,
+                   max_programs, max_feedback, limits);
 
 namespace dphys::surrogate {
 

@@ -21,9 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/surrogate/program.hpp>
 
 namespace dphys::surrogate {
@@ -802,5 +801,5 @@ inline program simplify(const program& p) {
 
 }  // namespace dphys::surrogate
 
-BOOST_HANA_ADAPT_STRUCT(dphys::surrogate::parse_limits, max_text_length, max_size, max_depth,
-                        max_constants);
+DPHYS_ADAPT_STRUCT(dphys::surrogate::parse_limits, max_text_length, max_size, max_depth,
+                   max_constants);

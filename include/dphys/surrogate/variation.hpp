@@ -21,10 +21,9 @@
 #include <utility>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/surrogate/program.hpp>
 
 namespace dphys::surrogate {
@@ -116,9 +115,9 @@ struct variation_config {
 
 }  // namespace dphys::surrogate
 
-BOOST_HANA_ADAPT_STRUCT(dphys::surrogate::variation_config, terminals, operators, literal_values,
-                        literal_probability, init_depth, max_depth, max_size, constant_sigma,
-                        w_subtree, w_point, w_constant, w_hoist, w_shrink, w_structure);
+DPHYS_ADAPT_STRUCT(dphys::surrogate::variation_config, terminals, operators, literal_values,
+                   literal_probability, init_depth, max_depth, max_size, constant_sigma, w_subtree,
+                   w_point, w_constant, w_hoist, w_shrink, w_structure);
 
 namespace dphys::surrogate {
 

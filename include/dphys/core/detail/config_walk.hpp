@@ -15,8 +15,10 @@
 #include <boost/hana/concept/struct.hpp>
 #include <boost/hana/first.hpp>
 #include <boost/hana/for_each.hpp>
+#include <boost/hana/pair.hpp>
 #include <boost/hana/second.hpp>
 #include <boost/hana/string.hpp>
+#include <boost/hana/tuple.hpp>
 #include <boost/hana/unpack.hpp>
 
 #include <dphys/core/enum_names.hpp>
@@ -71,6 +73,64 @@ template <class T>
 using element_t = typename element<T>::type;
 
 // --- reflection ----------------------------------------------------------------------------------
+// A config's fields come from hana::accessors<C>(): a hana::tuple of hana::pair<name, accessor>.
+// When the names are hana::strings and the accessors are stateless (what BOOST_HANA_DEFINE_STRUCT,
+// BOOST_HANA_ADAPT_STRUCT and DPHYS_ADAPT_STRUCT produce), the walks below work on the tuple's
+// type: one fold expression per walk and config type, instead of hana::for_each's per-field
+// instantiations (compile time). Other accessor sequences go through hana::for_each.
+template <char... Chars>
+inline constexpr char name_chars[] = {Chars..., '\0'};
+
+template <class Key>
+struct static_name {
+  static constexpr bool known = false;
+};
+template <char... Chars>
+struct static_name<boost::hana::string<Chars...>> {
+  static constexpr bool known = true;
+  static constexpr std::string_view value{name_chars<Chars...>, sizeof...(Chars)};
+};
+
+// The type of the field `Accessor` reads from a C.
+template <class C, class Accessor>
+using accessed_t = std::remove_cvref_t<decltype(Accessor{}(std::declval<C&>()))>;
+
+template <class Accessors>
+struct field_list {
+  static constexpr bool is_static = false;
+};
+template <class... Key, class... Accessor>
+struct field_list<boost::hana::tuple<boost::hana::pair<Key, Accessor>...>> {
+  static constexpr bool is_static =
+      (static_name<Key>::known && ...) && (std::is_empty_v<Accessor> && ...) &&
+      (std::is_default_constructible_v<Accessor> && ...);
+
+  template <class C, class F>
+  static void visit(C& cfg, F& f) {
+    (f(static_name<Key>::value, Accessor{}(cfg)), ...);
+  }
+  template <class C, class F>
+  static void visit_types(F& f) {
+    (f(static_name<Key>::value, std::type_identity<accessed_t<C, Accessor>>{}), ...);
+  }
+};
+
+// The type of hana::accessors<C>(); for DPHYS_ADAPT_STRUCT, read without building the tuple.
+template <class C>
+struct field_accessors {
+  using type = decltype(boost::hana::accessors<C>());
+};
+template <class C>
+  requires requires { typename boost::hana::accessors_impl<C>::dphys_fields; }
+struct field_accessors<C> {
+  using type = typename boost::hana::accessors_impl<C>::dphys_fields;
+};
+template <class C>
+using field_accessors_t = typename field_accessors<C>::type;
+
+template <class C>
+inline constexpr bool static_fields = field_list<field_accessors_t<C>>::is_static;
+
 template <class Accessor>
 constexpr std::string_view field_name(const Accessor& accessor) {
   return boost::hana::to<char const*>(boost::hana::first(accessor));
@@ -79,6 +139,18 @@ constexpr std::string_view field_name(const Accessor& accessor) {
 template <class C, class Accessor>
 using member_t = std::remove_cvref_t<decltype(boost::hana::second(std::declval<Accessor>())(
     std::declval<C&>()))>;
+
+/// Calls f(name, std::type_identity<Member>{}) for each field of C in declaration order.
+template <class C, class F>
+void for_each_field_type(F&& f) {
+  if constexpr (static_fields<C>) {
+    field_list<field_accessors_t<C>>::template visit_types<C>(f);
+  } else {
+    boost::hana::for_each(boost::hana::accessors<C>(), [&](auto accessor) {
+      f(field_name(accessor), std::type_identity<member_t<C, decltype(accessor)>>{});
+    });
+  }
+}
 
 template <class C>
 constexpr bool fields_supported();
@@ -93,11 +165,25 @@ constexpr bool field_supported() {
     return false;
 }
 
+template <class Accessors>
+struct fields_supported_impl;
+template <class... Key, class... Accessor>
+struct fields_supported_impl<boost::hana::tuple<boost::hana::pair<Key, Accessor>...>> {
+  template <class C>
+  static constexpr bool apply() {
+    return (field_supported<accessed_t<C, Accessor>>() && ...);
+  }
+};
+
 template <class C>
 constexpr bool fields_supported() {
-  return boost::hana::unpack(boost::hana::accessors<C>(), [](auto... accessor) {
-    return (field_supported<member_t<C, decltype(accessor)>>() && ...);
-  });
+  if constexpr (static_fields<C>) {
+    return fields_supported_impl<field_accessors_t<C>>::template apply<C>();
+  } else {
+    return boost::hana::unpack(boost::hana::accessors<C>(), [](auto... accessor) {
+      return (field_supported<member_t<C, decltype(accessor)>>() && ...);
+    });
+  }
 }
 
 /// Front doors call this: one readable sentence instead of a failed instantiation deep inside.
@@ -123,9 +209,14 @@ inline std::string element_path(std::string_view list, std::size_t index) {
 /// Calls f(name, member) for each field of cfg in declaration order (member is const if cfg is).
 template <class C, class F>
 void for_each_field(C& cfg, F&& f) {
-  boost::hana::for_each(boost::hana::accessors<std::remove_const_t<C>>(), [&](auto accessor) {
-    f(field_name(accessor), boost::hana::second(accessor)(cfg));
-  });
+  using plain = std::remove_const_t<C>;
+  if constexpr (static_fields<plain>) {
+    field_list<field_accessors_t<plain>>::visit(cfg, f);
+  } else {
+    boost::hana::for_each(boost::hana::accessors<plain>(), [&](auto accessor) {
+      f(field_name(accessor), boost::hana::second(accessor)(cfg));
+    });
+  }
 }
 
 /// Calls f(path, leaf) for every leaf (a field that is not itself a config), depth first, in
@@ -143,12 +234,12 @@ void for_each_leaf(C& cfg, std::string_view path, F&& f) {
 /// Calls f(path, std::type_identity<Leaf>{}) for every leaf of C, without an object.
 template <class C, class F>
 void for_each_leaf_type(std::string_view path, F&& f) {
-  boost::hana::for_each(boost::hana::accessors<C>(), [&](auto accessor) {
-    using member = member_t<C, decltype(accessor)>;
+  for_each_field_type<C>([&](std::string_view name, auto type) {
+    using member = typename decltype(type)::type;
     if constexpr (is_reflected<member>)
-      for_each_leaf_type<member>(child_path(path, field_name(accessor)), f);
+      for_each_leaf_type<member>(child_path(path, name), f);
     else
-      f(child_path(path, field_name(accessor)), std::type_identity<member>{});
+      f(child_path(path, name), type);
   });
 }
 
@@ -156,8 +247,7 @@ void for_each_leaf_type(std::string_view path, F&& f) {
 template <class C>
 std::vector<std::string> field_names() {
   std::vector<std::string> names;
-  boost::hana::for_each(boost::hana::accessors<C>(),
-                        [&](auto accessor) { names.emplace_back(field_name(accessor)); });
+  for_each_field_type<C>([&](std::string_view name, auto) { names.emplace_back(name); });
   return names;
 }
 

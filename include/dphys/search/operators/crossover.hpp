@@ -13,9 +13,8 @@
 #include <cstddef>
 #include <span>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/search/operators/draws.hpp>
 
 namespace dphys::search {
@@ -151,7 +150,7 @@ struct sbx {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::uniform_crossover, swap_probability);
-BOOST_HANA_ADAPT_STRUCT(dphys::search::blx_alpha, alpha);
-BOOST_HANA_ADAPT_STRUCT(dphys::search::gaussian_crossover, sigma);
-BOOST_HANA_ADAPT_STRUCT(dphys::search::sbx, eta, variable_probability);
+DPHYS_ADAPT_STRUCT(dphys::search::uniform_crossover, swap_probability);
+DPHYS_ADAPT_STRUCT(dphys::search::blx_alpha, alpha);
+DPHYS_ADAPT_STRUCT(dphys::search::gaussian_crossover, sigma);
+DPHYS_ADAPT_STRUCT(dphys::search::sbx, eta, variable_probability);

@@ -13,9 +13,8 @@
 #include <cstddef>
 #include <span>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/search/operators/draws.hpp>
 
 namespace dphys::search {
@@ -96,5 +95,5 @@ struct polynomial_mutation {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::gaussian_mutation, sigma, mutations_per_child);
-BOOST_HANA_ADAPT_STRUCT(dphys::search::polynomial_mutation, eta, mutations_per_child);
+DPHYS_ADAPT_STRUCT(dphys::search::gaussian_mutation, sigma, mutations_per_child);
+DPHYS_ADAPT_STRUCT(dphys::search::polynomial_mutation, eta, mutations_per_child);

@@ -14,9 +14,8 @@
 #include <span>
 #include <vector>
 
-#include <boost/hana/adapt_struct.hpp>
-
 #include <dphys/core/config_check.hpp>
+#include <dphys/core/reflect.hpp>
 #include <dphys/search/operators/draws.hpp>
 
 namespace dphys::search {
@@ -68,5 +67,5 @@ struct truncation_selection {
 
 }  // namespace dphys::search
 
-BOOST_HANA_ADAPT_STRUCT(dphys::search::tournament_selection, size);
-BOOST_HANA_ADAPT_STRUCT(dphys::search::truncation_selection, fraction);
+DPHYS_ADAPT_STRUCT(dphys::search::tournament_selection, size);
+DPHYS_ADAPT_STRUCT(dphys::search::truncation_selection, fraction);
