@@ -757,6 +757,15 @@ TEST_CASE("parallel_for: the first exception is rethrown after all threads finis
   CHECK(after.load() == 10);
 }
 
+// Jobs shorter than a worker's wake-up: workers join some late or not at all (a worker that has
+// not started when the caller runs out of tasks skips the job); every task still runs exactly once.
+TEST_CASE("parallel_for: back-to-back tiny jobs, workers joining late or not at all") {
+  std::atomic<long> sum{0};
+  for (int job = 0; job < 20000; ++job)
+    dphys::parallel_for(3, 3, [&](std::size_t i) { sum += static_cast<long>(i) + 1; });
+  CHECK(sum.load() == 20000L * 6);
+}
+
 TEST_CASE("parallel_for: nested calls run serially inside a task") {
   std::vector<std::atomic<int>> hits(16 * 16);
   dphys::parallel_for(16, 2, [&](std::size_t i) {
