@@ -8,13 +8,16 @@
 //             pop, target, budget, hit, evals_to_target, best_f, evals_used, stop
 //             (target | budget | algo_tolerance_exit | wall_cap), stop_reason (the strategy's
 //             criterion name), restarts, wall_s.
-//   overhead  seconds per generation at --overhead-dim (1000) on sphere: s_per_gen,
-//             objective_s_per_gen, overhead_s_per_gen (= s_per_gen − objective), per algorithm.
+//   overhead  seconds per generation at --overhead-dim (1000) on sphere: s_per_gen (wall time,
+//             also as wall_s_per_gen), cpu_s_per_gen (process CPU time, all threads),
+//             objective_s_per_gen, overhead_s_per_gen (= s_per_gen − objective), per algorithm;
+//             CMA-ES variants on --threads threads (cma_es_config::threads).
 //   sep_large sep-CMA-ES at --sep-dim (100 000): ms per generation (ask + tell, objective apart).
 //   eigen     one eigendecomposition of a CMA-ES covariance at --overhead-dim (the overhead mode's
-//             run, after --eigen-gens generations): thread CPU time, best of 5, of the whole
-//             decomposition and (n ≥ 400) of its phases: tridiagonal_s, tridiagonal_eigen_s,
-//             back_transform_s.
+//             run, after --eigen-gens generations) on --threads threads: the calling thread's CPU
+//             time, best of 5, of the whole decomposition (total_s) and (n ≥ 400) of its phases:
+//             tridiagonal_s, tridiagonal_eigen_s, back_transform_s; the same in wall time
+//             (*_wall_s), and total_cpu_s (process CPU time, all threads).
 //   peers     dims 40 of sphere/ellipsoid/rosenbrock, 5 seeds, CMA-ES: exit status 1 unless each
 //             median (hits only) is within 15% of pagmo2's and DEAP's (RESULTS.md) and sphere and
 //             ellipsoid hit on 5/5 seeds, Rosenbrock on >= 3/5. Used by a `slow` CTest.
@@ -22,6 +25,7 @@
 //        [--funcs f,g] [--dims 10,40] [--seeds 5 | --seed-list 1,2] [--budget-mult 1e5]
 //        [--target 1e-8] [--wall-cap 60] [--overhead-dim 1000] [--overhead-seconds 5]
 //        [--sep-dim 100000] [--sep-gens 20] [--max-restarts 100] [--eigen-gens 90]
+//        [--threads 1]
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -85,6 +89,7 @@ struct options {
   int sep_gens = 20;
   int max_restarts = 100;
   int eigen_gens = 90;
+  int threads = 1;  ///< cma_es_config::threads (overhead, eigen); 0: all hardware threads
 };
 
 struct conv_result {
@@ -228,7 +233,7 @@ double cpu_now() { return double(std::clock()) / CLOCKS_PER_SEC; }
 /// (the peers' measure) and in process CPU time (robust to other processes on a shared machine).
 template <class S>
 void overhead_one(const std::string& algo, S es, std::size_t n, double seconds,
-                  std::size_t min_gens) {
+                  std::size_t min_gens, int threads) {
   std::vector<double> fit(es.population_size());
   double obj = 0, obj_cpu = 0;
   auto generation = [&] {
@@ -253,9 +258,11 @@ void overhead_one(const std::string& algo, S es, std::size_t n, double seconds,
   const double per = wall / double(gens), obj_per = obj / double(gens);
   const double cpu_per = cpu / double(gens), obj_cpu_per = obj_cpu / double(gens);
   std::cout << "{\"bench\":\"dphys_overhead\",\"peer\":\"dphys\",\"algo\":\"" << algo
-            << "\",\"func\":\"sphere\",\"dim\":" << n << ",\"pop\":" << es.population_size()
+            << "\",\"func\":\"sphere\",\"dim\":" << n << ",\"threads\":" << threads
+            << ",\"pop\":" << es.population_size()
             << ",\"evals_per_gen\":" << es.population_size() << ",\"generations\":" << gens
             << ",\"wall_s\":" << jnum(wall) << ",\"s_per_gen\":" << jnum(per)
+            << ",\"wall_s_per_gen\":" << jnum(per)
             << ",\"objective_s_per_gen\":" << jnum(obj_per)
             << ",\"overhead_s_per_gen\":" << jnum(per - obj_per)
             << ",\"overhead_s_per_eval\":" << jnum((per - obj_per) / double(es.population_size()))
@@ -271,6 +278,7 @@ void mode_overhead(const options& o) {
   cma_es_config c;
   c.sigma0 = 5.0;
   c.stop_criteria = false;
+  c.threads = o.threads;
   for (const auto& algo : split(o.algos)) {
     if (algo == "cma_es" || algo == "bipop" || algo == "ipop" || algo == "active") {
       cma_es_config ca = c;
@@ -278,17 +286,17 @@ void mode_overhead(const options& o) {
       cma_es<> es(ca, m0, 1);
       // whole eigendecomposition periods, so the lazy update is amortised as in a long run
       const std::size_t period = es.eigen_interval();
-      overhead_one(algo, std::move(es), n, o.overhead_seconds, 2 * period);
+      overhead_one(algo, std::move(es), n, o.overhead_seconds, 2 * period, o.threads);
     } else if (algo == "sep") {
-      overhead_one(algo, sep_cma_es<>(c, m0, 1), n, o.overhead_seconds, 3);
+      overhead_one(algo, sep_cma_es<>(c, m0, 1), n, o.overhead_seconds, 3, 1);
     } else if (algo == "snes") {
       snes_config s;
       s.sigma0 = 5.0;
-      overhead_one(algo, snes<>(s, m0, 1), n, o.overhead_seconds, 3);
+      overhead_one(algo, snes<>(s, m0, 1), n, o.overhead_seconds, 3, 1);
     } else if (algo == "xnes") {
       xnes_config x;
       x.sigma0 = 5.0;
-      overhead_one(algo, xnes<>(x, m0, 1), n, o.overhead_seconds, 3);
+      overhead_one(algo, xnes<>(x, m0, 1), n, o.overhead_seconds, 3, 1);
     } else {
       throw std::invalid_argument("unknown algorithm '" + algo + "'");
     }
@@ -301,7 +309,16 @@ double thread_cpu_now() {
   return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
-/// One eigendecomposition of the covariance of the overhead mode's run, whole and by phase.
+double process_cpu_now() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+/// One eigendecomposition of the covariance of the overhead mode's run, whole and by phase, on
+/// --threads threads: best of 5 of the calling thread's CPU time (total_s and the phases' _s
+/// fields, as with one thread), of the wall time (_wall_s) and of the process CPU time, all
+/// threads (total_cpu_s).
 void mode_eigen(const options& o) {
   namespace la = search::detail::linalg;
   const std::size_t n = o.overhead_dim;
@@ -322,11 +339,21 @@ void mode_eigen(const options& o) {
   const std::vector<double> C(es.covariance().begin(), es.covariance().end());
   std::vector<double> w(n), vt(n * n), a(n * n), e(n), tau(n);
   constexpr int reps = 5;
-  double total = 1e300, tri = 1e300, dc = 1e300, back = 1e300;
+  const int th = o.threads;
+  struct best {
+    double cpu = 1e300, wall = 1e300;
+    void add(double c, double w) {
+      cpu = std::min(cpu, c);
+      wall = std::min(wall, w);
+    }
+  } total, tri, dc, back;
+  double total_proc = 1e300;
   for (int r = 0; r < reps; ++r) {
-    const double t0 = thread_cpu_now();
-    la::symmetric_eigen<double>(n, C, w, vt);
-    total = std::min(total, thread_cpu_now() - t0);
+    const double t0 = thread_cpu_now(), p0 = process_cpu_now();
+    const auto w0 = steady::now();
+    la::symmetric_eigen<double>(n, C, w, vt, la::eigen_auto, th);
+    total.add(thread_cpu_now() - t0, secs(w0, steady::now()));
+    total_proc = std::min(total_proc, process_cpu_now() - p0);
   }
   const bool phases = n >= la::eigen_dc_min_n;
   if (phases) {
@@ -334,25 +361,36 @@ void mode_eigen(const options& o) {
     for (int r = 0; r < reps; ++r) {
       std::copy(C.begin(), C.end(), a.begin());
       const double t0 = thread_cpu_now();
-      la::tridiagonalize_blocked(n, a.data(), w.data(), e.data(), tau.data(), dw.scratch);
+      const auto w0 = steady::now();
+      la::tridiagonalize_blocked(n, a.data(), w.data(), e.data(), tau.data(), dw.scratch, th);
       const double t1 = thread_cpu_now();
-      la::tridiagonal_dc(n, w.data(), e.data(), dw.Z.get(), la::eigen_dc_leaf, dw);
+      const auto w1 = steady::now();
+      la::tridiagonal_dc(n, w.data(), e.data(), dw.Z.get(), la::eigen_dc_leaf, dw, th);
       const double t2 = thread_cpu_now();
+      const auto w2 = steady::now();
       la::back_transform_blocked(n, a.data(), tau.data(), dw.Z.get(), dw.G.get(), a.data(),
-                                 dw.scratch);
+                                 dw.scratch, th);
       const double t3 = thread_cpu_now();
-      tri = std::min(tri, t1 - t0);
-      dc = std::min(dc, t2 - t1);
-      back = std::min(back, t3 - t2);
+      const auto w3 = steady::now();
+      tri.add(t1 - t0, secs(w0, w1));
+      dc.add(t2 - t1, secs(w1, w2));
+      back.add(t3 - t2, secs(w2, w3));
     }
   }
-  std::cout << "{\"bench\":\"dphys_eigen\",\"dim\":" << n << ",\"generations\":" << o.eigen_gens
-            << ",\"eigen_interval\":" << es.eigen_interval() << ",\"total_s\":" << jnum(total);
+  std::cout << "{\"bench\":\"dphys_eigen\",\"dim\":" << n << ",\"threads\":" << th
+            << ",\"generations\":" << o.eigen_gens << ",\"eigen_interval\":" << es.eigen_interval()
+            << ",\"total_s\":" << jnum(total.cpu) << ",\"total_wall_s\":" << jnum(total.wall)
+            << ",\"total_cpu_s\":" << jnum(total_proc);
   if (phases)
-    std::cout << ",\"tridiagonal_s\":" << jnum(tri) << ",\"tridiagonal_eigen_s\":" << jnum(dc)
-              << ",\"back_transform_s\":" << jnum(back);
-  std::cout << ",\"total_s_per_gen\":" << jnum(total / double(es.eigen_interval())) << "}"
-            << std::endl;
+    std::cout << ",\"tridiagonal_s\":" << jnum(tri.cpu)
+              << ",\"tridiagonal_eigen_s\":" << jnum(dc.cpu)
+              << ",\"back_transform_s\":" << jnum(back.cpu)
+              << ",\"tridiagonal_wall_s\":" << jnum(tri.wall)
+              << ",\"tridiagonal_eigen_wall_s\":" << jnum(dc.wall)
+              << ",\"back_transform_wall_s\":" << jnum(back.wall);
+  std::cout << ",\"total_s_per_gen\":" << jnum(total.cpu / double(es.eigen_interval()))
+            << ",\"total_wall_s_per_gen\":" << jnum(total.wall / double(es.eigen_interval()))
+            << "}" << std::endl;
 }
 
 void mode_sep_large(const options& o) {
@@ -458,12 +496,13 @@ int main(int argc, char** argv) {
       else if (k == "--sep-gens") o.sep_gens = std::stoi(v);
       else if (k == "--max-restarts") o.max_restarts = std::stoi(v);
       else if (k == "--eigen-gens") o.eigen_gens = std::stoi(v);
+      else if (k == "--threads") o.threads = std::stoi(v);
       else
         throw std::invalid_argument(
             "unknown option " + k +
             "; valid: --mode --algos --funcs --dims --seeds --seed-list --budget-mult --target "
             "--wall-cap --overhead-dim --overhead-seconds --sep-dim --sep-gens --max-restarts "
-            "--eigen-gens");
+            "--eigen-gens --threads");
     }
     if (o.mode == "conv") mode_conv(o);
     else if (o.mode == "overhead") mode_overhead(o);

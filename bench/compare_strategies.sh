@@ -4,13 +4,16 @@
 #   convergence  sphere/ellipsoid/rosenbrock/rastrigin x dims 10, 40 x SEEDS seeds (peers' protocol:
 #                target 1e-8, budget 1e5*dim, m0 = best of lambda uniform samples, sigma0 = range/2)
 #   overhead     seconds per generation at dim 1000 on sphere, minus the objective's time (dphys:
-#                wall and CPU time; DEAP: wall with OpenBLAS on both cores, and CPU time on one
-#                OpenBLAS thread, record "deap_cpu_overhead"; pagmo2: wall)
+#                wall and CPU time, one thread and CMA-ES again with --threads 2, source
+#                "dphys_t2"; DEAP: wall with OpenBLAS on both cores, and CPU time on one OpenBLAS
+#                thread, record "deap_cpu_overhead"; pagmo2: wall)
 #   sep_large    sep-CMA-ES at dim 100 000, ms per generation
 # writes every JSON line to $BUILD_DIR/compare_strategies.jsonl and prints the ratios:
 #   median evaluations to 1e-8 (hits only) of dphys cma_es / pagmo cmaes and / DEAP, per function and
 #   dimension (and of bipop/sep/snes/xnes), and overhead ratios with the targets
-#   dphys CMA-ES overhead <= 1/10 of DEAP's and <= 1/100 of pagmo2's at dim 1000.
+#   dphys CMA-ES overhead <= 1/10 of DEAP's and <= 1/100 of pagmo2's at dim 1000; for dphys on 1 and
+#   on 2 threads side by side: wall / DEAP's default wall (OpenBLAS on both cores) and CPU / DEAP's
+#   CPU on one OpenBLAS thread.
 #
 # Environment knobs:
 #   DPHYS_PEERS_DIR=<dir>  the peers (default <repo>/../shared/peers)
@@ -89,6 +92,8 @@ fi
 log "overhead at dim 1000 (each alone)"
 "$DPHYS_BENCH" --mode overhead --algos cma_es,sep,snes,xnes --overhead-dim 1000 --overhead-seconds 5 \
   | tag dphys >> "$OUT"
+"$DPHYS_BENCH" --mode overhead --algos cma_es --overhead-dim 1000 --overhead-seconds 5 --threads 2 \
+  | tag dphys_t2 >> "$OUT"
 "$PAGMO_BENCH" --mode overhead --algos cmaes --overhead-dim 1000 --overhead-seconds 3 | tag pagmo >> "$OUT"
 "$PY" "$PEERS/deap/deap_cma_bench.py" --mode overhead --overhead-dim 1000 --overhead-seconds 5 \
   | tag deap >> "$OUT"
@@ -161,7 +166,7 @@ ov = {(r["source"], r["algo"]): r for r in recs if r.get("bench", "").endswith("
 print("\n== algorithm overhead per generation, dim 1000, sphere ==")
 for (src, algo), r in sorted(ov.items()):
     cpu = f"  cpu overhead s/gen {r['overhead_cpu_s_per_gen']:.4g}" if "overhead_cpu_s_per_gen" in r else ""
-    print(f"{src:<8}{algo:<14} pop {r['pop']:>3}  s/gen {r['s_per_gen']:.4g}  overhead s/gen {r['overhead_s_per_gen']:.4g}{cpu}  (load1 {r['load1']})")
+    print(f"{src:<10}{algo:<18} pop {r['pop']:>3}  s/gen {r['s_per_gen']:.4g}  overhead s/gen {r['overhead_s_per_gen']:.4g}{cpu}  (load1 {r['load1']})")
 ours = ov.get(("dphys", "cma_es"))
 for peer, algo, target in (("deap", "cma.Strategy", 0.1), ("pagmo", "cmaes", 0.01)):
     theirs = ov.get((peer, algo))
@@ -176,6 +181,21 @@ if ours and theirs_cpu and "overhead_cpu_s_per_gen" in ours:
     rc = ours["overhead_cpu_s_per_gen"] / theirs_cpu["overhead_cpu_s_per_gen"]
     print(f"dphys cma_es / deap cma.Strategy, CPU time / CPU time (DEAP on one OpenBLAS thread, "
           f"{theirs_cpu['overhead_cpu_s_per_gen']:.4g} s/gen): {rc:.4f}  (target <= 0.1: {'met' if rc <= 0.1 else 'NOT met'})")
+# dphys CMA-ES on 1 and 2 threads against DEAP's default (OpenBLAS on both cores, wall time) and
+# DEAP on one OpenBLAS thread (CPU time), side by side
+deap_wall, deap_cpu = ov.get(("deap", "cma.Strategy")), ov.get(("deap", "cma.Strategy(cpu)"))
+print("\n== dphys cma_es overhead / DEAP cma.Strategy overhead, dim 1000 (target <= 0.1) ==")
+print(f"{'dphys':<10}{'wall s/gen':>12}{'cpu s/gen':>12}{'/ DEAP default (wall)':>24}{'/ DEAP 1 thread (CPU)':>24}")
+for src in ("dphys", "dphys_t2"):
+    r = ov.get((src, "cma_es"))
+    if not r:
+        continue
+    a = r["overhead_s_per_gen"] / deap_wall["overhead_s_per_gen"] if deap_wall else None
+    b = (r["overhead_cpu_s_per_gen"] / deap_cpu["overhead_cpu_s_per_gen"]
+         if deap_cpu and "overhead_cpu_s_per_gen" in r else None)
+    cell = lambda x: f"{x:.4f} ({'met' if x <= 0.1 else 'NOT met'})" if x is not None else "-"
+    print(f"{'threads ' + str(r.get('threads', 1)):<10}{r['overhead_s_per_gen']:>12.4g}"
+          f"{r.get('overhead_cpu_s_per_gen', float('nan')):>12.4g}{cell(a):>24}{cell(b):>24}")
 quiet = 0.115  # DEAP's wall time per generation on the quiet machine (../shared/peers/RESULTS.md, table B)
 if ours and "overhead_cpu_s_per_gen" in ours:
     print(f"dphys cma_es CPU time / DEAP's quiet-machine wall time ({quiet} s/gen, RESULTS.md): "

@@ -389,24 +389,29 @@ TEST_CASE("symmetric_eigen divide and conquer: default from n = 400, determinist
   CHECK_THROWS_AS(la::symmetric_eigen<double>(20, B, wb, vb, 4), std::runtime_error);
 }
 
+// A CMA-like covariance: I, then `updates` times α·C plus a rank-13 update (as the CMA-ES
+// covariance update), on `threads` threads.
+std::vector<double> cma_like_matrix(std::size_t n, int updates, int threads = 1) {
+  namespace la = search::detail::linalg;
+  std::vector<double> C(n * n, 0.0), V(13 * n), coef(13, 0.02 / 13.0);
+  for (std::size_t i = 0; i < n; ++i) C[i * n + i] = 1.0;
+  for (int g = 0; g < updates; ++g) {
+    const auto key = random_key::make(n, stream_id::user, std::uint32_t(g), 9);
+    for (std::size_t r = 0; r < 13; ++r)
+      for (std::size_t j = 0; j < n; ++j)
+        V[r * n + j] = double(normal<float>(key, std::uint32_t(r), std::uint32_t(j), 0)) *
+                       (1.0 + double(j % 7));
+    la::symmetric_rank_update(n, 0.98, 13, coef.data(), V.data(), C.data(), threads);
+  }
+  return C;
+}
+
 // The n ≥ eigen_dc_min_n path: blocked tridiagonalisation (panels of 32 columns), divide and
 // conquer, blocked back-transformation (blocks of 32 reflectors); sizes across panel and block
 // edges, random and CMA-like matrices (α·I plus rank-13 updates, as the CMA-ES covariance update).
 TEST_CASE("symmetric_eigen blocked path: n = 400, 513, 1000, random and CMA-like matrices") {
   namespace la = search::detail::linalg;
-  auto cma_like = [](std::size_t n, int updates) {
-    std::vector<double> C(n * n, 0.0), V(13 * n), coef(13, 0.02 / 13.0);
-    for (std::size_t i = 0; i < n; ++i) C[i * n + i] = 1.0;
-    for (int g = 0; g < updates; ++g) {
-      const auto key = random_key::make(n, stream_id::user, std::uint32_t(g), 9);
-      for (std::size_t r = 0; r < 13; ++r)
-        for (std::size_t j = 0; j < n; ++j)
-          V[r * n + j] = double(normal<float>(key, std::uint32_t(r), std::uint32_t(j), 0)) *
-                         (1.0 + double(j % 7));
-      la::symmetric_rank_update(n, 0.98, 13, coef.data(), V.data(), C.data());
-    }
-    return C;
-  };
+  auto cma_like = [](std::size_t n, int updates) { return cma_like_matrix(n, updates); };
   struct item {
     std::size_t n;
     int kind;  // −1: CMA-like; else eigen_test_matrix's kind
@@ -426,6 +431,32 @@ TEST_CASE("symmetric_eigen blocked path: n = 400, 513, 1000, random and CMA-like
     CHECK(r.vs_ql <= tol);
     MESSAGE("n ", it.n, " kind ", it.kind, ": residual ", r.residual, ", orthogonality ",
             r.orthogonality, ", vs QL ", r.vs_ql);
+  }
+}
+
+// Threads split the kernels by output elements only, so every thread count gives the bits of the
+// serial code: the blocked eigensolver (tridiagonalisation with its split matrix–vector product,
+// divide and conquer, back-transformation), the rank-k update and the matrix product.
+TEST_CASE("linalg threads: bitwise the same eigendecomposition and products, 1/2/3/all threads") {
+  namespace la = search::detail::linalg;
+  for (const std::size_t n : {std::size_t(513), std::size_t(1000)}) {
+    CAPTURE(n);
+    const auto A = cma_like_matrix(n, 6);
+    CHECK(cma_like_matrix(n, 6, 2) == A);  // symmetric_rank_update's row blocks and mirror tiles
+    std::vector<double> w1(n), v1(n * n);
+    la::symmetric_eigen<double>(n, A, w1, v1);
+    for (const int threads : {2, 3, 0}) {
+      CAPTURE(threads);
+      std::vector<double> w(n), v(n * n);
+      la::symmetric_eigen<double>(n, A, w, v, la::eigen_auto, threads);
+      CHECK(w == w1);
+      CHECK(v == v1);
+    }
+    const std::size_t m = 24;  // the sampling product Y = Z·Bᵀᵀ of CMA-ES (column strips)
+    std::vector<double> Y1(m * n), Y2(m * n);
+    la::gemm(m, n, n, A.data(), v1.data(), Y1.data());
+    la::gemm(m, n, n, A.data(), v1.data(), Y2.data(), 2);
+    CHECK(Y1 == Y2);
   }
 }
 
@@ -643,6 +674,27 @@ TEST_CASE("same seed -> same ask sequence; another seed -> another") {
   CHECK(run_generations(s1, 4) == run_generations(s2, 4));
   xnes<> x1(xnes_config{}, std::vector<double>(5, 0.0), 3), x2(xnes_config{}, std::vector<double>(5, 0.0), 3);
   CHECK(run_generations(x1, 4) == run_generations(x2, 4));
+}
+
+// n = 450 uses the blocked eigensolver (every 5 generations): the asks, the state after them and
+// its checkpoint are bitwise those of one thread.
+TEST_CASE("cma_es threads: bitwise the same asks and checkpoint on 1 and 2 threads (n = 450)") {
+  const std::size_t n = 450;
+  cma_es_config c;
+  c.sigma0 = 0.5;
+  std::vector<double> m0(n);
+  for (std::size_t j = 0; j < n; ++j) m0[j] = 0.5 + 0.001 * double(j % 17);
+  cma_es_config c2 = c;
+  c2.threads = 2;
+  cma_es<> a(c, m0, 5), b(c2, m0, 5);
+  REQUIRE(a.eigen_interval() <= 6);
+  CHECK(run_generations(a, 12) == run_generations(b, 12));
+  CHECK(std::ranges::equal(a.covariance(), b.covariance()));
+  CHECK(std::ranges::equal(a.axis_lengths(), b.axis_lengths()));
+  state_writer wa, wb;
+  a.save(wa);
+  b.save(wb);
+  CHECK(wa.bytes() == wb.bytes());  // threads is configuration, not state
 }
 
 TEST_CASE("a checkpoint of another dimension is refused") {
@@ -872,6 +924,16 @@ TEST_CASE("config errors name the field, the value and the rule") {
   } catch (const config_error& e) {
     CHECK(e.field == "sigma0");
     CHECK(e.rule == "> 0");
+  }
+  cma_es_config th;
+  th.threads = -1;
+  try {
+    cma_es<> es(th, std::vector<double>(3, 0.0), 1);
+    FAIL("expected config_error");
+  } catch (const config_error& e) {
+    CHECK(e.field == "threads");
+    CHECK(e.value == "-1");
+    CHECK(e.rule == ">= 0");
   }
   snes_config sn;
   sn.lr_mean = 0.0;

@@ -58,6 +58,10 @@ namespace dphys::search {
 inline constexpr stream_id cma_es_stream = static_cast<stream_id>(0x100);
 inline constexpr stream_id cma_restart_stream = static_cast<stream_id>(0x101);
 
+/// Dimension from which cma_es_config::threads applies; below it every kernel runs on the calling
+/// thread (a pool job costs microseconds, the kernels there take about as long).
+inline constexpr std::size_t cma_parallel_min_n = 256;
+
 /// Covariance policies.
 struct full_covariance {};
 struct diagonal_covariance {};  ///< sep-CMA-ES (Ros & Hansen 2008)
@@ -79,6 +83,10 @@ struct cma_es_config {
   bool stop_criteria = true;      ///< false: never stop (and so never restart)
   int max_restarts = 9;           ///< IPOP/BIPOP: restarts after the first run
   double restart_population_factor = 2.0;  ///< IPOP/BIPOP large regime: λ ← factor·λ
+  /// Threads of the O(n²)–O(n³) kernels (eigendecomposition, sampling product, rank-μ update) from
+  /// dimension cma_parallel_min_n on (dphys::parallel_for's pool); 0 ⇒ all hardware threads.
+  /// Results are bitwise the same for every value; 1 never touches the pool.
+  int threads = 1;
 
   void check(config_checker<cma_es_config>& c) const {
     c(&cma_es_config::population_size).at_least(0).at_most(1 << 24);
@@ -93,6 +101,7 @@ struct cma_es_config {
     c(&cma_es_config::tol_condition).greater_than(1.0);
     c(&cma_es_config::max_restarts).at_least(0);
     c(&cma_es_config::restart_population_factor).at_least(1.0).at_most(100.0);
+    c(&cma_es_config::threads).at_least(0);
   }
 };
 
@@ -100,7 +109,7 @@ struct cma_es_config {
 
 DPHYS_ADAPT_STRUCT(dphys::search::cma_es_config, population_size, parents, sigma0, active,
                    tol_fun, tol_hist_fun, tol_x, tol_condition, stop_criteria, max_restarts,
-                   restart_population_factor);
+                   restart_population_factor, threads);
 
 namespace dphys::search {
 
@@ -173,6 +182,7 @@ class basic_cma_es {
       if (!std::isfinite(mean0_[j]))
         throw config_error("mean[" + std::to_string(j) + "]", std::to_string(mean0_[j]), "finite");
     n_ = mean0_.size();
+    threads_ = n_ >= cma_parallel_min_n && !sep ? cfg_.threads : 1;
     pop_ = population_t(n_, std::move(domain), bounds, non_finite, "cma_es");
     lambda_def_ = cfg_.population_size > 0
                       ? static_cast<std::size_t>(cfg_.population_size)
@@ -429,8 +439,8 @@ class basic_cma_es {
   void sample_members(std::size_t first, std::size_t count, std::uint32_t word) {
     const auto key =
         random_key::make(seed_, cma_es_stream, generation_, static_cast<std::uint32_t>(restart_));
-    std::vector<float> buf(n_);
-    for (std::size_t i = first; i < first + count; ++i) {
+    // z_i of member i, then sep: y_i = D·z_i and x_i; full: zd_i = D·z_i (buf: workspace)
+    auto draw = [&](std::size_t i, std::vector<float>& buf) {
       fill_normal(key, static_cast<std::uint32_t>(i), word, buf);
       T* z = z_.data() + i * n_;
       if constexpr (sep) {
@@ -448,16 +458,31 @@ class basic_cma_es {
           zd[j] = D_[j] * z[j];
         }
       }
+    };
+    // members as tasks with threads (a normal costs ≈ 30 multiply–adds; sep-CMA: threads_ = 1)
+    namespace la = detail::linalg;
+    const std::size_t th = la::threads_for(threads_, 30.0 * double(count) * double(n_));
+    if (th <= 1) {
+      std::vector<float> buf(n_);
+      for (std::size_t i = first; i < first + count; ++i) draw(i, buf);
+    } else {
+      la::run_tasks(count, th, [&](std::size_t t) {
+        std::vector<float> buf(n_);
+        draw(first + t, buf);
+      });
     }
-    if constexpr (!sep) {
-      // Y = (Z∘D)·Bᵀᵀ: row k of Y = Σ_j (D_j z_kj) · (row j of Bt)
-      detail::linalg::gemm(count, n_, n_, zd_.data() + first * n_, Bt_.data(),
-                           y_.data() + first * n_);
-      for (std::size_t i = first; i < first + count; ++i) {
-        auto x = pop_.genotype(i);
-        const T* y = y_.data() + i * n_;
-        for (std::size_t j = 0; j < n_; ++j) x[j] = mean_[j] + sigma_ * y[j];
-      }
+    if constexpr (!sep) product_members(first, count);
+  }
+
+  /// y_k and x_k of members [first, first + count) from their zd_k = D·z_k.
+  void product_members(std::size_t first, std::size_t count) {
+    // Y = (Z∘D)·Bᵀᵀ: row k of Y = Σ_j (D_j z_kj) · (row j of Bt)
+    detail::linalg::gemm(count, n_, n_, zd_.data() + first * n_, Bt_.data(),
+                         y_.data() + first * n_, threads_);
+    for (std::size_t i = first; i < first + count; ++i) {
+      auto x = pop_.genotype(i);
+      const T* y = y_.data() + i * n_;
+      for (std::size_t j = 0; j < n_; ++j) x[j] = mean_[j] + sigma_ * y[j];
     }
   }
 
@@ -510,7 +535,7 @@ class basic_cma_es {
     if constexpr (sep) {
       bz = zw;
     } else {
-      for (std::size_t k = 0; k < n; ++k) detail::linalg::axpy(n, zw[k], &Bt_[k * n], bz.data());
+      bz_product(zw, bz);
     }
     for (std::size_t j = 0; j < n; ++j) ps_[j] = (T(1) - cs_) * ps_[j] + csn * bz[j];
     const T psn = std::sqrt(detail::linalg::dot(n, ps_.data(), ps_.data()));
@@ -558,7 +583,7 @@ class basic_cma_es {
       for (std::size_t u = 0; u <= used; ++u)
         std::copy(rows[u], rows[u] + n, vecs.begin() + static_cast<std::ptrdiff_t>(u * n));
       detail::linalg::symmetric_rank_update(n, alpha, used + 1, coef.data(), vecs.data(),
-                                            C_.data());
+                                            C_.data(), threads_);
     }
     sigma_ *= std::exp((cs_ / ds_) * (psn / chin_ - T(1)));
     if constexpr (!sep) {
@@ -569,9 +594,23 @@ class basic_cma_es {
     }
   }
 
+  /// bz = B·zw = Σ_k zw_k·(row k of Bt), each element summed over k in order (with threads: in
+  /// column strips, the same sums).
+  void bz_product(const std::vector<T>& zw, std::vector<T>& bz) const {
+    namespace la = detail::linalg;
+    const std::size_t n = n_;
+    const std::size_t th = la::threads_for(threads_, double(n) * double(n));
+    const std::size_t tasks = la::strip_count(n, th, 4 * la::width<T>);
+    la::run_tasks(tasks, th, [&](std::size_t t) {
+      const auto range = la::strip(n, tasks, t, 4 * la::width<T>);
+      const std::size_t lo = range.first, hi = range.second;
+      for (std::size_t k = 0; k < n; ++k) la::axpy(hi - lo, zw[k], &Bt_[k * n + lo], &bz[lo]);
+    });
+  }
+
   void decompose() {
     std::vector<T> ev(n_);
-    detail::linalg::symmetric_eigen<T>(n_, C_, ev, Bt_);
+    detail::linalg::symmetric_eigen<T>(n_, C_, ev, Bt_, detail::linalg::eigen_auto, threads_);
     const T top = std::max(ev[n_ - 1], std::numeric_limits<T>::min());
     for (std::size_t k = 0; k < n_; ++k)
       D_[k] = std::sqrt(std::max(ev[k], top * std::numeric_limits<T>::epsilon() *
@@ -722,6 +761,7 @@ class basic_cma_es {
   }
 
   cma_es_config cfg_;
+  int threads_ = 1;  // cfg_.threads from cma_parallel_min_n on (full covariance), else 1
   std::uint64_t seed_ = 0;
   std::vector<T> mean0_;
   std::size_t n_ = 0;

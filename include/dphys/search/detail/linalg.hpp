@@ -26,6 +26,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <dphys/core/parallel.hpp>
+
 namespace dphys::search::detail::linalg {
 
 // Complete unrolling of the small register-block loops (GCC does not at -O2 and then keeps the
@@ -36,6 +38,51 @@ template <class T>
 using batch = xsimd::batch<T, xsimd::default_arch>;
 template <class T>
 inline constexpr std::size_t width = batch<T>::size;
+
+// ---- threads ----------------------------------------------------------------------------------
+// The kernels below take a thread count (dphys::parallel_for's: <= 0 all hardware threads, 1 the
+// calling thread only, the pool untouched). They split their work by OUTPUT elements only (rows,
+// row blocks or column strips of the result), and every element is computed by the same
+// arithmetic in the same order whatever the split (gemm_rows's per-element contract, the
+// per-element sums of the others), so results are bitwise independent of the thread count.
+
+/// Work (multiply–adds) below which a kernel stays on the calling thread: a pool job costs a few
+/// microseconds even when the workers are still polling, as much as ≈ 10⁵ multiply–adds.
+inline constexpr double parallel_min_work = 1 << 19;
+
+/// The number of threads for a job of `work` multiply–adds: 1 below parallel_min_work or when
+/// called from inside a pool task (parallel_for would run serially anyway), else `threads`
+/// resolved (<= 0: all hardware threads).
+inline std::size_t threads_for(int threads, double work) {
+  if (threads == 1 || work < parallel_min_work || thread_pool::inside_task()) return 1;
+  return static_cast<std::size_t>(threads > 0 ? threads : hardware_threads());
+}
+
+/// fn(t) for t in [0, tasks): on the calling thread when threads == 1 (in order), else dealt by
+/// dphys::parallel_for. Tasks write disjoint outputs.
+template <class Fn>
+void run_tasks(std::size_t tasks, std::size_t threads, Fn&& fn) {
+  if (threads <= 1 || tasks <= 1) {
+    for (std::size_t t = 0; t < tasks; ++t) fn(t);
+    return;
+  }
+  parallel_for(tasks, static_cast<int>(threads), fn);
+}
+
+/// Strip t of `tasks` over [0, n): [lo, hi) with lo, hi multiples of `align` (hi = n for the last).
+inline std::pair<std::size_t, std::size_t> strip(std::size_t n, std::size_t tasks, std::size_t t,
+                                                 std::size_t align) {
+  const std::size_t units = (n + align - 1) / align;
+  const std::size_t lo = units * t / tasks * align, hi = units * (t + 1) / tasks * align;
+  return {std::min(lo, n), std::min(hi, n)};
+}
+
+/// Column strips for `threads` threads over n columns: 2 per thread (some slack for a busy
+/// machine), at least `align` columns each.
+inline std::size_t strip_count(std::size_t n, std::size_t threads, std::size_t align) {
+  if (threads <= 1) return 1;
+  return std::max<std::size_t>(1, std::min(2 * threads, (n + align - 1) / align));
+}
 
 /// y[i] += a·x[i]
 template <class T>
@@ -168,7 +215,7 @@ void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T*
 /// out[c] = dot(n, u, x[c]) for R vectors x[0..R) at once (u loaded once per chunk); each result
 /// is bitwise dot's.
 template <std::size_t R, class T>
-void dot_multi(std::size_t n, const T* u, T* const* x, T* out) {
+void dot_multi(std::size_t n, const T* u, const T* const* x, T* out) {
   constexpr std::size_t W = width<T>;
   T s[R][8] = {};
   std::size_t i = 0;
@@ -402,33 +449,44 @@ void gemm_rows(std::size_t m, std::size_t n, std::size_t k, AR arow, BR brow, CR
   }
 }
 
-/// C (m×n) = A (m×k) · B (k×n), all row-major with leading dimensions lda, ldb, ldc.
+/// C (m×n) = A (m×k) · B (k×n), all row-major with leading dimensions lda, ldb, ldc. With threads
+/// (see threads_for), in column strips of C (each thread reads its strip of B only).
 template <class T>
 void gemm_ld(std::size_t m, std::size_t n, std::size_t k, const T* A, std::size_t lda, const T* B,
-             std::size_t ldb, T* C, std::size_t ldc) {
-  gemm_rows<T>(
-      m, n, k, [=](std::size_t i) { return A + i * lda; },
-      [=](std::size_t p) { return B + p * ldb; }, [=](std::size_t i) { return C + i * ldc; });
+             std::size_t ldb, T* C, std::size_t ldc, int threads = 1) {
+  const std::size_t th = threads_for(threads, double(m) * double(n) * double(k));
+  const std::size_t tasks = strip_count(n, th, 4 * width<T>);
+  run_tasks(tasks, th, [&](std::size_t t) {
+    const auto range = strip(n, tasks, t, 4 * width<T>);
+    const std::size_t lo = range.first, hi = range.second;
+    if (lo == hi) return;
+    gemm_rows<T>(
+        m, hi - lo, k, [=](std::size_t i) { return A + i * lda; },
+        [=](std::size_t p) { return B + p * ldb + lo; },
+        [=](std::size_t i) { return C + i * ldc + lo; });
+  });
 }
 
 /// C (m×n) = A (m×k) · B (k×n), all row-major and contiguous (gemm_ld with lda = k, ldb = ldc = n).
 template <class T>
-void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T* C) {
-  gemm_ld(m, n, k, A, k, B, n, C, n);
+void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T* C,
+          int threads = 1) {
+  gemm_ld(m, n, k, A, k, B, n, C, n, threads);
 }
 
 /// C (n×n symmetric, row-major) ← alpha·C + Σ_r coef[r]·v_r v_rᵀ with V (rank×n, row-major).
 /// Element (i, j) = (((alpha·C_ij + (coef_0 v_0i)·v_0j) + (coef_1 v_1i)·v_1j) + ...); the lower
-/// triangle is computed and mirrored, so C stays exactly symmetric.
+/// triangle is computed and mirrored, so C stays exactly symmetric. With threads (threads_for):
+/// row blocks of the lower triangle, then tiles of the mirror, as tasks.
 template <class T>
 void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* coef, const T* V,
-                           T* C) {
+                           T* C, int threads = 1) {
   constexpr std::size_t W = width<T>;
   // rows per block: their common columns (left of the block's first diagonal element) share each
   // load of V; 4 where there are 32 vector registers (AVX-512), else 1
   constexpr std::size_t RB = W >= 8 ? 4 : 1;
-  std::vector<T> a(rank * RB);
-  for (std::size_t i0 = 0; i0 < n; i0 += RB) {
+  // the lower triangle of rows [i0, i0 + RB), with `a` (rank·RB) as workspace
+  auto row_block = [&](std::size_t i0, T* a) {
     const std::size_t rb = std::min(RB, n - i0);
     for (std::size_t rr = 0; rr < rb; ++rr)
       for (std::size_t r = 0; r < rank; ++r) a[rr * rank + r] = coef[r] * V[r * n + i0 + rr];
@@ -459,7 +517,7 @@ void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* co
     }
     for (std::size_t rr = 0; rr < rb; ++rr) {  // the rest of each row, one row at a time
       const std::size_t i = i0 + rr, len = i + 1;
-      const T* ai = a.data() + rr * rank;
+      const T* ai = a + rr * rank;
       T* c = C + i * n;
       std::size_t j = j0;
       if constexpr (W > 1) {
@@ -490,12 +548,31 @@ void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* co
         c[j] = acc;
       }
     }
-  }
+  };
   constexpr std::size_t TB = 32;  // mirrored in tiles (the upper triangle is written column-wise)
-  for (std::size_t i0 = 0; i0 < n; i0 += TB)
+  // the upper triangle's columns [i0, i0 + TB) from the lower triangle's rows
+  auto mirror = [&](std::size_t i0) {
     for (std::size_t j0 = 0; j0 <= i0; j0 += TB)
       for (std::size_t i = i0; i < std::min(i0 + TB, n); ++i)
         for (std::size_t j = j0; j < std::min(j0 + TB, i); ++j) C[j * n + i] = C[i * n + j];
+  };
+  const std::size_t blocks = (n + RB - 1) / RB, tiles = (n + TB - 1) / TB;
+  const std::size_t th = threads_for(threads, 0.5 * double(n) * double(n) * double(rank));
+  if (th <= 1) {
+    std::vector<T> a(rank * RB);
+    for (std::size_t b = 0; b < blocks; ++b) row_block(b * RB, a.data());
+    for (std::size_t t = 0; t < tiles; ++t) mirror(t * TB);
+    return;
+  }
+  // groups of 8 row blocks, the longest rows first (dynamic dealing then ends evenly)
+  constexpr std::size_t G = 8;
+  const std::size_t groups = (blocks + G - 1) / G;
+  run_tasks(groups, th, [&](std::size_t t) {
+    std::vector<T> a(rank * RB);
+    const std::size_t g = groups - 1 - t;
+    for (std::size_t b = g * G; b < std::min(blocks, (g + 1) * G); ++b) row_block(b * RB, a.data());
+  });
+  run_tasks(tiles, th, [&](std::size_t t) { mirror((tiles - 1 - t) * TB); });
 }
 
 /// √(a² + b²) without the cost of std::hypot: direct in the safe range, scaled outside it.
@@ -596,14 +673,16 @@ void tridiagonal_ql(std::size_t n, T* d, T* e, T* vt, std::size_t ld) {
 /// (D_i − D[org[j]]) − tau[j] = D_i − λ_j. Each step solves a two-pole rational model matched in
 /// value and slope on both sides of the root (the "middle way"), safeguarded by bisection of a
 /// sign-bracket; stops when |f| ≤ ε·(error bound of f) as dlaed4 does.
+/// With threads (threads_for), the roots are found in groups as tasks (each root's iteration is
+/// independent of the others).
 template <class T>
 void secular_roots(std::size_t k, const T* D, const T* z, T rho, std::size_t* org, T* tau,
-                   T* delta) {
+                   T* delta, int threads = 1) {
   const T eps = std::numeric_limits<T>::epsilon();
   const T rinv = T(1) / rho;
   T zsq = T(0);
   for (std::size_t i = 0; i < k; ++i) zsq += z[i] * z[i];
-  for (std::size_t j = 0; j < k; ++j) {
+  auto root = [&](std::size_t j) {
     T* dl = delta + j * k;
     std::size_t o = j, split = j;  // left group [0, split), right group [split, k)
     T lo = T(0), hi = rho * zsq;
@@ -674,7 +753,13 @@ void secular_roots(std::size_t k, const T* D, const T* z, T rho, std::size_t* or
     org[j] = o;
     tau[j] = x;
     for (std::size_t i = 0; i < k; ++i) dl[i] -= x;
-  }
+  };
+  // ≈ 10 iterations of 2k divisions per root
+  const std::size_t th = threads_for(threads, 20.0 * double(k) * double(k));
+  constexpr std::size_t G = 16;
+  run_tasks((k + G - 1) / G, th, [&](std::size_t t) {
+    for (std::size_t j = t * G; j < std::min(k, (t + 1) * G); ++j) root(j);
+  });
 }
 
 /// Workspace of eigen_dc (tridiagonal_dc and the blocked passes) for n ≤ cap (one per thread,
@@ -696,10 +781,12 @@ struct dc_work {
 /// Merge step of Cuppen's divide and conquer (LAPACK dlaed1/2/3 without compressed storage): the
 /// block [o, o+N) of the tridiagonal was torn at o+n1 with coupling beta, both halves are solved
 /// (eigenvalues ascending in d, eigenvectors as the rows of Z's diagonal blocks, row stride ld);
-/// on return the block's eigen-decomposition replaces them, eigenvalues ascending.
+/// on return the block's eigen-decomposition replaces them, eigenvalues ascending. With threads
+/// (threads_for): the secular roots, the recomputed z, the merge vectors and the eigenvector
+/// products (rows of the result) as tasks.
 template <class T>
 void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, std::size_t ld,
-              dc_work<T>& w) {
+              dc_work<T>& w, int threads = 1) {
   const T eps = std::numeric_limits<T>::epsilon();
   T* L = Z + o * ld + o;  // the block: row r = eigenvector r, columns [0, N)
   w.D.assign(d + o, d + o + N);
@@ -762,15 +849,22 @@ void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, 
     }
     w.org.resize(k);
     w.tau.resize(k);
-    secular_roots(k, w.Dk.data(), w.zk.data(), rho, w.org.data(), w.tau.data(), w.delta.get());
+    secular_roots(k, w.Dk.data(), w.zk.data(), rho, w.org.data(), w.tau.data(), w.delta.get(),
+                  threads);
+    // tasks over groups of G indices for the O(k²) loops below
+    constexpr std::size_t G = 16;
+    const std::size_t groups = (k + G - 1) / G;
+    const std::size_t th_k2 = threads_for(threads, 4.0 * double(k) * double(k));
     // Gu–Eisenstat: the z for which the computed roots are exact, so the vectors are orthogonal
     w.what.resize(k);
-    for (std::size_t i = 0; i < k; ++i) {
-      T v = w.delta[i * k + i];
-      for (std::size_t j = 0; j < k; ++j)
-        if (j != i) v *= w.delta[j * k + i] / (w.Dk[i] - w.Dk[j]);
-      w.what[i] = std::copysign(std::sqrt(std::max(T(0), -v)), w.zk[i]);
-    }
+    run_tasks(groups, th_k2, [&](std::size_t t) {
+      for (std::size_t i = t * G; i < std::min(k, (t + 1) * G); ++i) {
+        T v = w.delta[i * k + i];
+        for (std::size_t j = 0; j < k; ++j)
+          if (j != i) v *= w.delta[j * k + i] / (w.Dk[i] - w.Dk[j]);
+        w.what[i] = std::copysign(std::sqrt(std::max(T(0), -v)), w.zk[i]);
+      }
+    });
     // rows grouped by support: top half only (1), both (2), bottom half only (3)
     w.ord.clear();
     for (int ty = 1; ty <= 3; ++ty)
@@ -782,26 +876,38 @@ void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, 
       k3 += w.type[w.nd[p]] == 3;
     }
     // UT[j][q]: component of the merge eigenvector j on the (grouped) old row q, normalised
-    w.et.resize(k);
-    for (std::size_t j = 0; j < k; ++j) {
-      const T* dl = w.delta.get() + j * k;
-      for (std::size_t i = 0; i < k; ++i) w.et[i] = w.what[i] / dl[i];
-      const T nrm = std::sqrt(dot(k, w.et.data(), w.et.data()));
-      T* ut = w.delta.get() + j * k;  // row j of delta is not needed any more
-      for (std::size_t q = 0; q < k; ++q) ut[q] = w.et[w.ord[q]] / nrm;
-    }
+    run_tasks(groups, th_k2, [&](std::size_t t) {
+      std::vector<T> et(k);
+      for (std::size_t j = t * G; j < std::min(k, (t + 1) * G); ++j) {
+        const T* dl = w.delta.get() + j * k;
+        for (std::size_t i = 0; i < k; ++i) et[i] = w.what[i] / dl[i];
+        const T nrm = std::sqrt(dot(k, et.data(), et.data()));
+        T* ut = w.delta.get() + j * k;  // row j of delta is not needed any more
+        for (std::size_t q = 0; q < k; ++q) ut[q] = et[w.ord[q]] / nrm;
+      }
+    });
     w.brow.resize(k);
     for (std::size_t q = 0; q < k; ++q) w.brow[q] = L + w.nd[w.ord[q]] * ld;
     const T* UT = w.delta.get();
     T* out = w.out.get();
     const T* const* br = w.brow.data();
-    gemm_rows<T>(
-        k, n1, k - k3, [=](std::size_t j) { return UT + j * k; },
-        [=](std::size_t q) { return br[q]; }, [=](std::size_t j) { return out + j * N; });
-    gemm_rows<T>(
-        k, N - n1, k - k1, [=](std::size_t j) { return UT + j * k + k1; },
-        [=](std::size_t q) { return br[k1 + q] + n1; },
-        [=](std::size_t j) { return out + j * N + n1; });
+    // rows [j0, j1) of the new eigenvectors (each row's elements as gemm_rows defines them)
+    auto products = [=](std::size_t j0, std::size_t j1) {
+      gemm_rows<T>(
+          j1 - j0, n1, k - k3, [=](std::size_t j) { return UT + (j0 + j) * k; },
+          [=](std::size_t q) { return br[q]; }, [=](std::size_t j) { return out + (j0 + j) * N; });
+      gemm_rows<T>(
+          j1 - j0, N - n1, k - k1, [=](std::size_t j) { return UT + (j0 + j) * k + k1; },
+          [=](std::size_t q) { return br[k1 + q] + n1; },
+          [=](std::size_t j) { return out + (j0 + j) * N + n1; });
+    };
+    const std::size_t th = threads_for(threads, double(k) * double(N) * double(k) / 2);
+    const std::size_t row_tasks = th <= 1 ? 1 : std::min<std::size_t>(4 * th, (k + 5) / 6);
+    run_tasks(row_tasks, th, [&](std::size_t t) {
+      const auto range = strip(k, row_tasks, t, 6);
+      const std::size_t j0 = range.first, j1 = range.second;
+      if (j0 < j1) products(j0, j1);
+    });
     for (std::size_t j = 0; j < k; ++j) w.vals.emplace_back(w.Dk[w.org[j]] + w.tau[j], j);
   }
   // all N eigenpairs ascending (ties: roots before deflated rows, then by index)
@@ -813,19 +919,22 @@ void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, 
       std::copy(L + (src - N) * ld, L + (src - N) * ld + N, w.G.get() + nd * N);
       src = 2 * N + nd++;
     }
-  for (std::size_t r = 0; r < N; ++r) {
-    const auto [val, src] = w.vals[r];
-    d[o + r] = val;
-    const T* row = src < N ? w.out.get() + src * N : w.G.get() + (src - 2 * N) * N;
-    std::copy(row, row + N, L + r * ld);
-  }
+  for (std::size_t r = 0; r < N; ++r) d[o + r] = w.vals[r].first;
+  constexpr std::size_t RG = 32;  // rows per task (the sources, out and G, are not L)
+  run_tasks((N + RG - 1) / RG, threads_for(threads, double(N) * double(N)), [&](std::size_t t) {
+    for (std::size_t r = t * RG; r < std::min(N, (t + 1) * RG); ++r) {
+      const std::size_t src = w.vals[r].second;
+      const T* row = src < N ? w.out.get() + src * N : w.G.get() + (src - 2 * N) * N;
+      std::copy(row, row + N, L + r * ld);
+    }
+  });
 }
 
 /// Solves the block [o, o+N) of the tridiagonal (d, e) into d and Z's diagonal block: QL from the
 /// identity up to `leaf` rows, else tearing in the middle, both halves, and dc_merge.
 template <class T>
 void dc_solve(std::size_t o, std::size_t N, T* d, T* e, T* Z, std::size_t ld, std::size_t leaf,
-              dc_work<T>& w) {
+              dc_work<T>& w, int threads = 1) {
   if (N <= leaf) {
     for (std::size_t r = 0; r < N; ++r) Z[(o + r) * ld + o + r] = T(1);
     w.et.assign(e + o, e + o + N);
@@ -837,9 +946,9 @@ void dc_solve(std::size_t o, std::size_t N, T* d, T* e, T* Z, std::size_t ld, st
   const T beta = e[o + n1 - 1];
   d[o + n1 - 1] -= std::abs(beta);
   d[o + n1] -= std::abs(beta);
-  dc_solve(o, n1, d, e, Z, ld, leaf, w);
-  dc_solve(o + n1, N - n1, d, e, Z, ld, leaf, w);
-  dc_merge(o, n1, N, beta, d, Z, ld, w);
+  dc_solve(o, n1, d, e, Z, ld, leaf, w, threads);
+  dc_solve(o + n1, N - n1, d, e, Z, ld, leaf, w, threads);
+  dc_merge(o, n1, N, beta, d, Z, ld, w, threads);
 }
 
 /// The calling thread's workspace for n ≤ its capacity (grown on demand, kept for the next call:
@@ -858,7 +967,8 @@ dc_work<T>& dc_workspace(std::size_t n) {
 /// overwritten) the unit eigenvector of d[r]. e[i] couples i and i+1 (e[n−1] unused). The
 /// matrix is scaled by a power of two (exact) so its largest entry is in [1, 2).
 template <class T>
-void tridiagonal_dc(std::size_t n, T* d, const T* e, T* Z, std::size_t leaf, dc_work<T>& w) {
+void tridiagonal_dc(std::size_t n, T* d, const T* e, T* Z, std::size_t leaf, dc_work<T>& w,
+                    int threads = 1) {
   std::fill(Z, Z + n * n, T(0));
   std::vector<T> es(e, e + n);
   es[n - 1] = T(0);
@@ -869,7 +979,7 @@ void tridiagonal_dc(std::size_t n, T* d, const T* e, T* Z, std::size_t leaf, dc_
     d[i] = std::ldexp(d[i], -ex);
     es[i] = std::ldexp(es[i], -ex);
   }
-  dc_solve(std::size_t(0), n, d, es.data(), Z, n, std::max<std::size_t>(leaf, 1), w);
+  dc_solve(std::size_t(0), n, d, es.data(), Z, n, std::max<std::size_t>(leaf, 1), w, threads);
   for (std::size_t i = 0; i < n; ++i) d[i] = std::ldexp(d[i], ex);
 }
 
@@ -906,6 +1016,148 @@ T householder(std::size_t m, T* x, T& tau) {
   return std::ldexp(beta, ex);
 }
 
+/// The first part of dot_axpy_rows<R> over a length that is a multiple of 8: the same e updates
+/// and, instead of the dot products, their 8 partial sums s[c][0..8) so far (continued by
+/// dot_rows_finish).
+template <std::size_t R, class T>
+void dot_axpy_rows_head(std::size_t n8, const T* const* x, const T* d, const T* f, T* e,
+                        T (*s)[8]) {
+  constexpr std::size_t W = width<T>;
+  constexpr std::size_t S = 8;
+  for (std::size_t c = 0; c < R; ++c) std::fill(s[c], s[c] + S, T(0));
+  if constexpr (W > 1 && S % W == 0) {
+    constexpr std::size_t Q = S / W;
+    batch<T> acc[R][Q], vf[R];
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
+      vf[c] = batch<T>(f[c]);
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[c][q] = batch<T>(T(0));
+    }
+    for (std::size_t i = 0; i + S <= n8; i += S)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+        const std::size_t o = i + q * W;
+        const auto dv = batch<T>::load_unaligned(d + o);
+        auto ev = batch<T>::load_unaligned(e + o);
+        DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
+          const auto xv = batch<T>::load_unaligned(x[c] + o);
+          acc[c][q] = acc[c][q] + xv * dv;
+          ev = ev + vf[c] * xv;
+        }
+        ev.store_unaligned(e + o);
+      }
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[c][q].store_unaligned(s[c] + q * W);
+  } else {
+    for (std::size_t i = 0; i < n8; ++i) {
+      T ev = e[i];
+      for (std::size_t c = 0; c < R; ++c) {
+        s[c][i % S] += x[c][i] * d[i];
+        ev = ev + f[c] * x[c][i];
+      }
+      e[i] = ev;
+    }
+  }
+}
+
+/// Continues the partial sums s of dot_axpy_rows_head over the next n elements (lanes from 0; the
+/// head's length was a multiple of 8) and combines them as dot does: out[c] is bitwise
+/// dot_axpy_rows<R>'s over the whole length.
+template <std::size_t R, class T>
+void dot_rows_finish(std::size_t n, const T* u, const T* const* x, T (*s)[8], T* out) {
+  constexpr std::size_t W = width<T>;
+  std::size_t i = 0;
+  if constexpr (W > 1 && 8 % W == 0) {
+    constexpr std::size_t Q = 8 / W;
+    batch<T> acc[R][Q];
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[c][q] = batch<T>::load_unaligned(s[c] + q * W);
+    for (; i + 8 <= n; i += 8)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+        const auto uv = batch<T>::load_unaligned(u + i + q * W);
+        DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+          acc[c][q] = acc[c][q] + batch<T>::load_unaligned(x[c] + i + q * W) * uv;
+      }
+    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[c][q].store_unaligned(s[c] + q * W);
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t c = 0; c < R; ++c)
+        for (std::size_t l = 0; l < 8; ++l) s[c][l] += x[c][i + l] * u[i + l];
+  }
+  for (std::size_t c = 0; c < R; ++c)
+    for (std::size_t l = 0, k = i; k < n; ++k, ++l) s[c][l] += x[c][k] * u[k];
+  for (std::size_t c = 0; c < R; ++c)
+    out[c] = ((s[c][0] + s[c][4]) + (s[c][2] + s[c][6])) +
+             ((s[c][1] + s[c][5]) + (s[c][3] + s[c][7]));
+}
+
+/// Trailing sizes from which tridiagonalize_blocked splits the product A₂₂·v into tasks (below, a
+/// column's product takes a few microseconds, as long as a pool job).
+inline constexpr std::size_t symv_parallel_min_m = 256;
+
+/// Rows and columns [lo, hi) of tridiagonalize_blocked's product yy = A₂₂·v for column j (trailing
+/// rows j+1 .. n, upper triangle; lo − (j+1) and hi − (j+1) multiples of 8 unless hi = n), every
+/// element as the fused serial pass computes it: yy_i = c_i + o_i with c_i the sum over the rows
+/// j < r < i of v_r·a_ri in row order and o_i row i's part (a_ii·v_i plus the rest of its 8-row
+/// block plus its dot product right of the block in dot's order). First c_i for the rows above lo
+/// (one pass over that rectangle), then the fused pass over the rows [lo, hi) — 8 at a time, their
+/// dot products continued over the columns right of hi (read again by the strips there). Strips of
+/// equal width read equal areas: w·(m − w/2).
+template <class T>
+void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_t lo,
+                std::size_t hi, T* yy) {
+  constexpr std::size_t W = width<T>, Q = 4, L = Q * W, SR = 8;
+  std::size_t c0 = lo;  // c_i over the rows [j+1, lo), the columns in chunks of L
+  if constexpr (W > 1) {
+    for (; c0 + L <= hi; c0 += L) {
+      batch<T> acc[Q];
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
+      for (std::size_t r = j + 1; r < lo; ++r) {
+        const batch<T> vr(v[r]);
+        const T* ar = a + r * n + c0;
+        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+          acc[q] = acc[q] + vr * batch<T>::load_unaligned(ar + q * W);
+      }
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[q].store_unaligned(yy + c0 + q * W);
+    }
+  }
+  for (; c0 < hi; ++c0) {
+    T acc = T(0);
+    for (std::size_t r = j + 1; r < lo; ++r) acc = acc + v[r] * a[r * n + c0];
+    yy[c0] = acc;
+  }
+  std::size_t r = lo;
+  auto rows_at = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
+    const T* rows[R];
+    T sv[R];
+    for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + r + R;
+    if (hi == n) {
+      dot_axpy_rows<R>(n - r - R, rows, v + r + R, v + r, yy + r + R, sv);
+    } else {  // R = SR here, and hi − (r + R) is a multiple of 8
+      T part[R][8];
+      dot_axpy_rows_head<R>(hi - r - R, rows, v + r + R, v + r, yy + r + R, part);
+      const T* right[R];
+      for (std::size_t c = 0; c < R; ++c) right[c] = a + (r + c) * n + hi;
+      dot_rows_finish<R>(n - hi, v + hi, right, part, sv);
+    }
+    for (std::size_t c = 0; c < R; ++c) {
+      const T* row = a + (r + c) * n;
+      T head = T(0);
+      for (std::size_t c2 = c + 1; c2 < R; ++c2) {
+        head = head + row[r + c2] * v[r + c2];
+        yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
+      }
+      yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
+    }
+    r += R;
+  };
+  while (r + SR <= hi) rows_at(std::integral_constant<std::size_t, SR>{});
+  while (r < hi) rows_at(std::integral_constant<std::size_t, 1>{});  // hi = n: the last rows
+}
+
 /// Blocked Householder tridiagonalisation (LAPACK dsytrd/dlatrd, lower triangle in column-major
 /// terms): the symmetric A (n×n row-major; only its upper triangle is read and written: row j from
 /// the diagonal on is column j of the lower) is reduced to Qᵀ A Q = the tridiagonal with diagonal
@@ -915,15 +1167,20 @@ T householder(std::size_t m, T* x, T& tau) {
 /// its turn comes (V Wᵀ + W Vᵀ), the matrix–vector product reads the trailing matrix as it was at
 /// the panel's start (read only), and after the panel the trailing matrix gets the rank-2·NB
 /// update as one matrix product (gemm_rows, 6 rows at a time from the diagonal on; the few
-/// elements left of the diagonal it also writes are never read).
+/// elements left of the diagonal it also writes are never read). With threads (threads_for), the
+/// trailing update's 6-row chunks are tasks, and so are strips of the matrix–vector product from
+/// symv_parallel_min_m trailing rows on (symv_strip).
 template <class T>
-void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector<T>& scratch) {
+void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector<T>& scratch,
+                            int threads = 1) {
   constexpr std::size_t NB = 32;
   if (scratch.size() < 4 * NB * n + n) scratch.resize(4 * NB * n + n);
   T* const V = scratch.data();   // the panel's v_q, rows of n
   T* const W = V + NB * n;       // and its w_q
   T* const P = W + NB * n;       // row c: (w_0[c], v_0[c], w_1[c], ...) for the trailing update
   T* const yy = P + 2 * NB * n;  // A₂₂·v
+  // the resolved thread count for the matrix–vector products (their size rule: symv_parallel_min_m)
+  const std::size_t th_symv = threads_for(threads, parallel_min_work);
   T t1[NB], t2[NB];
   const T* brow[2 * NB];
   e[n - 1] = T(0);
@@ -944,28 +1201,37 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
       std::fill(w, w + n, T(0));
       if (tau[j] == T(0)) continue;
       // y = A₂₂ v over the trailing rows r > j (upper triangle: row r's dot and column axpy)
-      std::fill(yy + j + 1, yy + n, T(0));
-      // SR rows at a time over their common columns ≥ r + SR, the SR×SR diagonal block apart
-      std::size_t r = j + 1;
-      auto rows_at = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
-        const T* rows[R];
-        T sv[R];
-        for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + r + R;
-        dot_axpy_rows<R>(n - r - R, rows, v + r + R, v + r, yy + r + R, sv);
-        for (std::size_t c = 0; c < R; ++c) {
-          const T* row = a + (r + c) * n;
-          T head = T(0);
-          for (std::size_t c2 = c + 1; c2 < R; ++c2) {
-            head = head + row[r + c2] * v[r + c2];
-            yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
+      if (th_symv > 1 && m >= symv_parallel_min_m) {
+        // strips of equal width (multiples of 8 rows from j+1), one per thread
+        run_tasks(th_symv, th_symv, [&](std::size_t t) {
+          const auto range = strip(m, th_symv, t, 8);
+          if (range.first < range.second)
+            symv_strip(n, a, v, j, j + 1 + range.first, j + 1 + range.second, yy);
+        });
+      } else {
+        std::fill(yy + j + 1, yy + n, T(0));
+        // SR rows at a time over their common columns ≥ r + SR, the SR×SR diagonal block apart
+        std::size_t r = j + 1;
+        auto rows_at = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
+          const T* rows[R];
+          T sv[R];
+          for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + r + R;
+          dot_axpy_rows<R>(n - r - R, rows, v + r + R, v + r, yy + r + R, sv);
+          for (std::size_t c = 0; c < R; ++c) {
+            const T* row = a + (r + c) * n;
+            T head = T(0);
+            for (std::size_t c2 = c + 1; c2 < R; ++c2) {
+              head = head + row[r + c2] * v[r + c2];
+              yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
+            }
+            yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
           }
-          yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
-        }
-        r += R;
-      };
-      constexpr std::size_t SR = 8;
-      while (r + SR <= n) rows_at(std::integral_constant<std::size_t, SR>{});
-      while (r < n) rows_at(std::integral_constant<std::size_t, 1>{});
+          r += R;
+        };
+        constexpr std::size_t SR = 8;
+        while (r + SR <= n) rows_at(std::integral_constant<std::size_t, SR>{});
+        while (r < n) rows_at(std::integral_constant<std::size_t, 1>{});
+      }
       // the panel's earlier updates: y −= V(Wᵀv) + W(Vᵀv)
       for (std::size_t q = 0; q < p; ++q) {
         t1[q] = dot(m, &W[q * n + j + 1], v + j + 1);
@@ -991,28 +1257,38 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
       }
     const T* Pd = P;
     const T* const* br = brow;
-    for (std::size_t c0 = k1; c0 < n; c0 += 6)
+    const std::size_t chunks = (n - k1 + 5) / 6;
+    const std::size_t th =
+        threads_for(threads, 0.5 * double(n - k1) * double(n - k1) * double(kk));
+    run_tasks(chunks, th, [=](std::size_t t) {  // chunk t: rows [c0, c0 + 6)
+      const std::size_t c0 = k1 + 6 * t;
       gemm_rows<T, true>(
           std::min<std::size_t>(6, n - c0), n - c0, kk,
           [=](std::size_t i) { return Pd + (c0 + i) * kk; },
           [=](std::size_t q) { return br[q] + c0; },
           [=](std::size_t i) { return a + (c0 + i) * n + c0; });
+    });
   }
   d[n - 1] = a[(n - 1) * n + n - 1];
 }
 
 /// out[c·n + r] = X[rs[r]·n + cs[c]] for the n×n X (rs, cs: row and column permutations, the
-/// identity when null), in 32×32 tiles.
+/// identity when null), in 32×32 tiles; with threads, rows of tiles as tasks.
 template <class T>
-void transpose(std::size_t n, const T* X, T* out, const std::size_t* rs, const std::size_t* cs) {
+void transpose(std::size_t n, const T* X, T* out, const std::size_t* rs, const std::size_t* cs,
+               int threads = 1) {
   constexpr std::size_t TB = 32;
-  for (std::size_t r0 = 0; r0 < n; r0 += TB)
-    for (std::size_t c0 = 0; c0 < n; c0 += TB)
-      for (std::size_t c = c0; c < std::min(c0 + TB, n); ++c) {
-        T* o = out + c * n;
-        const std::size_t cc = cs ? cs[c] : c;
-        for (std::size_t r = r0; r < std::min(r0 + TB, n); ++r) o[r] = X[(rs ? rs[r] : r) * n + cc];
-      }
+  run_tasks((n + TB - 1) / TB, threads_for(threads, 2.0 * double(n) * double(n)),
+            [=](std::size_t t) {
+              const std::size_t r0 = t * TB;
+              for (std::size_t c0 = 0; c0 < n; c0 += TB)
+                for (std::size_t c = c0; c < std::min(c0 + TB, n); ++c) {
+                  T* o = out + c * n;
+                  const std::size_t cc = cs ? cs[c] : c;
+                  for (std::size_t r = r0; r < std::min(r0 + TB, n); ++r)
+                    o[r] = X[(rs ? rs[r] : r) * n + cc];
+                }
+            });
 }
 
 /// The block reflector of k Householder vectors (rows of U, length m, row p zero before p):
@@ -1039,10 +1315,11 @@ void block_reflector(std::size_t k, std::size_t m, const T* U, const T* tau, T* 
 /// where the s_r's last non-zero entry is, descending) in the workspace X, applying the blocks of
 /// KB reflectors from the last to the first as X ← X − Uᵀ·(Tm·(U·X)) (compact WY, three matrix
 /// products); a block acting on entries ≥ k0+1 skips the columns still zero there (deflated
-/// vectors of the divide and conquer).
+/// vectors of the divide and conquer). With threads (threads_for), each block's three products
+/// are done in column strips of X as tasks (the columns are independent).
 template <class T>
 void back_transform_blocked(std::size_t n, const T* a, const T* tau, const T* Z, T* X, T* out,
-                            std::vector<T>& scratch) {
+                            std::vector<T>& scratch, int threads = 1) {
   constexpr std::size_t KB = 32;
   std::vector<std::size_t> hi(n), ord(n), pos(n);
   for (std::size_t r = 0; r < n; ++r) {
@@ -1054,7 +1331,7 @@ void back_transform_blocked(std::size_t n, const T* a, const T* tau, const T* Z,
   std::stable_sort(ord.begin(), ord.end(),
                    [&](std::size_t x, std::size_t y) { return hi[x] > hi[y]; });
   for (std::size_t c = 0; c < n; ++c) pos[ord[c]] = c;
-  transpose(n, Z, X, ord.data(), nullptr);  // X[i][c] = Z[ord[c]][i]
+  transpose(n, Z, X, ord.data(), nullptr, threads);  // X[i][c] = Z[ord[c]][i]
   if (scratch.size() < 4 * KB * n + KB * KB) scratch.resize(4 * KB * n + KB * KB);
   T* const U = scratch.data();  // k rows of m: the block's reflectors
   T* const UT = U + KB * n;     // m rows of k: their transpose
@@ -1079,24 +1356,37 @@ void back_transform_blocked(std::size_t n, const T* a, const T* tau, const T* Z,
     T* Xb = X + (k0 + 1) * n;
     const T *Ud = U, *UTd = UT, *Td = Tm;
     T *W1d = W1, *W2d = W2;
-    gemm_rows<T>(
-        k, active, m, [=](std::size_t p) { return Ud + p * m; },
-        [=](std::size_t i) { return Xb + i * n; }, [=](std::size_t p) { return W1d + p * n; });
-    gemm_rows<T>(
-        k, active, k, [=](std::size_t p) { return Td + p * k; },
-        [=](std::size_t q) { return W1d + q * n; }, [=](std::size_t p) { return W2d + p * n; });
-    gemm_rows<T, true>(
-        m, active, k, [=](std::size_t i) { return UTd + i * k; },
-        [=](std::size_t p) { return W2d + p * n; }, [=](std::size_t i) { return Xb + i * n; });
+    // columns [lo, hi) of X: X ← X − Uᵀ·(Tm·(U·X))
+    auto apply = [=](std::size_t lo, std::size_t hi) {
+      gemm_rows<T>(
+          k, hi - lo, m, [=](std::size_t p) { return Ud + p * m; },
+          [=](std::size_t i) { return Xb + i * n + lo; },
+          [=](std::size_t p) { return W1d + p * n + lo; });
+      gemm_rows<T>(
+          k, hi - lo, k, [=](std::size_t p) { return Td + p * k; },
+          [=](std::size_t q) { return W1d + q * n + lo; },
+          [=](std::size_t p) { return W2d + p * n + lo; });
+      gemm_rows<T, true>(
+          m, hi - lo, k, [=](std::size_t i) { return UTd + i * k; },
+          [=](std::size_t p) { return W2d + p * n + lo; },
+          [=](std::size_t i) { return Xb + i * n + lo; });
+    };
+    const std::size_t th = threads_for(threads, 2.0 * double(k) * double(m) * double(active));
+    const std::size_t tasks = strip_count(active, th, 4 * width<T>);
+    run_tasks(tasks, th, [&](std::size_t t) {
+      const auto range = strip(active, tasks, t, 4 * width<T>);
+      const std::size_t lo = range.first, hi = range.second;
+      if (lo < hi) apply(lo, hi);
+    });
   }
-  transpose(n, X, out, nullptr, pos.data());  // out[r][i] = X[i][pos[r]]
+  transpose(n, X, out, nullptr, pos.data(), threads);  // out[r][i] = X[i][pos[r]]
 }
 
 /// The divide-and-conquer path of symmetric_eigen: tridiagonalize_blocked, tridiagonal_dc with
 /// leaves of `leaf` rows, back_transform_blocked.
 template <class T>
 void eigen_dc(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt,
-              std::size_t leaf) {
+              std::size_t leaf, int threads = 1) {
   for (std::size_t i = 0; i < n * n; ++i)
     if (!std::isfinite(A[i]))
       throw std::runtime_error("symmetric_eigen: non-finite matrix entry at (" +
@@ -1104,13 +1394,14 @@ void eigen_dc(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> 
   dc_work<T>& dw = dc_workspace<T>(n);
   std::copy(A.begin(), A.end(), vt.begin());
   std::vector<T> e(n), tau(n);
-  tridiagonalize_blocked(n, vt.data(), w.data(), e.data(), tau.data(), dw.scratch);
+  tridiagonalize_blocked(n, vt.data(), w.data(), e.data(), tau.data(), dw.scratch, threads);
   for (std::size_t i = 0; i < n; ++i)
     if (!std::isfinite(w[i]) || !std::isfinite(e[i]))
       throw std::runtime_error("symmetric_eigen: non-finite tridiagonal entry at index " +
                                std::to_string(i) + " (matrix entries too large?)");
-  tridiagonal_dc(n, w.data(), e.data(), dw.Z.get(), leaf, dw);
-  back_transform_blocked(n, vt.data(), tau.data(), dw.Z.get(), dw.G.get(), vt.data(), dw.scratch);
+  tridiagonal_dc(n, w.data(), e.data(), dw.Z.get(), leaf, dw, threads);
+  back_transform_blocked(n, vt.data(), tau.data(), dw.Z.get(), dw.G.get(), vt.data(), dw.scratch,
+                         threads);
 }
 
 /// symmetric_eigen's choice of the solver: from n = eigen_dc_min_n on (measured break-even ≈ 300
@@ -1131,16 +1422,18 @@ inline constexpr std::size_t eigen_dc_leaf = 32;
 /// eigenvector matrix is stored transposed so every inner loop runs over contiguous memory. Both
 /// paths are deterministic (fixed orders, same bits on every SIMD width); they differ from each
 /// other in the last bits. Throws std::runtime_error for non-finite input (QL: no convergence in
-/// 30·n iterations; D&C: a non-finite entry).
+/// 30·n iterations; D&C: a non-finite entry). `threads` (dphys::parallel_for's count; 1: the
+/// calling thread only) parallelises the D&C path's kernels; the results are bitwise the same for
+/// every thread count. The QL path is serial.
 template <class T>
 void symmetric_eigen(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> vt,
-                     std::size_t dc_leaf = eigen_auto) {
+                     std::size_t dc_leaf = eigen_auto, int threads = 1) {
   if (dc_leaf == eigen_auto) dc_leaf = n >= eigen_dc_min_n ? eigen_dc_leaf : 0;
   if (A.size() != n * n || w.size() != n || vt.size() != n * n)
     throw std::invalid_argument("symmetric_eigen: sizes do not match n = " + std::to_string(n));
   if (n == 0) return;
   if (dc_leaf != 0 && n > dc_leaf) {
-    eigen_dc(n, A, w, vt, dc_leaf);
+    eigen_dc(n, A, w, vt, dc_leaf, threads);
     return;
   }
   // V[r][c] of JAMA is vt[c*n + r].
