@@ -10,12 +10,14 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <numeric>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <dphys/core/concepts.hpp>
@@ -463,13 +465,36 @@ TEST_CASE("linalg threads: bitwise the same eigendecomposition and products, 1/2
 // The kernels of the blocked path keep the per-element orders their contracts state (and so give
 // the same bits on every SIMD width): gemm_rows (also with Sub, and with row counts that use every
 // register block) against the scalar definition, dot_axpy_rows against dot and axpy.
+TEST_CASE("linalg spin_team: every task once, with or without a helper") {
+  namespace la = search::detail::linalg;
+  for (const bool helper : {false, true}) {
+    CAPTURE(helper);
+    la::spin_team team;
+    std::thread h;
+    if (helper) h = std::thread([&] { team.help(); });
+    bool ok = true;
+    for (std::size_t tasks : {0u, 1u, 2u, 3u, 17u, 300u}) {
+      std::vector<std::atomic<int>> hits(tasks);
+      auto fn = [&](std::size_t t) { hits[t].fetch_add(1); };
+      for (int rep = 0; rep < 50; ++rep) {
+        for (auto& x : hits) x.store(0);
+        team.run(tasks, fn);
+        for (auto& x : hits) ok = ok && x.load() == 1;
+      }
+    }
+    team.stop();
+    if (h.joinable()) h.join();
+    CHECK(ok);
+  }
+}
+
 TEST_CASE("linalg kernels: gemm_rows and dot_axpy_rows keep the stated order") {
   namespace la = search::detail::linalg;
   const auto key = random_key::make(3, stream_id::user, 0, 11);
   auto val = [&](std::uint32_t a, std::uint32_t b) { return double(normal<float>(key, a, b, 0)); };
   for (std::size_t m : {1u, 2u, 5u, 6u, 7u, 13u})
     for (std::size_t n : {1u, 7u, 8u, 33u, 45u})
-      for (std::size_t k : {1u, 9u}) {
+      for (std::size_t k : {1u, 9u, 64u, 70u}) {  // 70: the tail columns' buffer on the heap
         std::vector<double> A(m * k), B(k * n), C(m * n), D(m * n), E(m * n);
         for (std::size_t i = 0; i < A.size(); ++i) A[i] = val(1, std::uint32_t(i));
         for (std::size_t i = 0; i < B.size(); ++i) B[i] = val(2, std::uint32_t(i));

@@ -12,14 +12,17 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <numeric>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -438,6 +441,44 @@ void gemm_rows(std::size_t m, std::size_t n, std::size_t k, AR arow, BR brow, CR
     for (; j0 + 4 * W <= n; j0 += 4 * W) chunk(std::integral_constant<std::size_t, 4>{});
     for (; j0 + W <= n; j0 += W) chunk(std::integral_constant<std::size_t, 1>{});
   }
+  if constexpr (W > 1) {
+    // remaining columns (< W): B's copied to a zero-padded batch per row p, then the same sums as
+    // above (the padding lanes are not stored), 4 rows of C at a time
+    if (j0 < n) {
+      const std::size_t rem = n - j0;
+      constexpr std::size_t KS = 64;
+      T stack[KS * W];
+      std::vector<T> heap;
+      T* bt = stack;
+      if (k > KS) {
+        heap.resize(k * W);
+        bt = heap.data();
+      }
+      for (std::size_t p = 0; p < k; ++p) {
+        const T* b = brow(p) + j0;
+        for (std::size_t l = 0; l < W; ++l) bt[p * W + l] = l < rem ? b[l] : T(0);
+      }
+      auto tail = [&]<std::size_t R>(std::size_t i0, std::integral_constant<std::size_t, R>) {
+        batch<T> acc[R];
+        DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r) acc[r] = batch<T>(T(0));
+        for (std::size_t p = 0; p < k; ++p) {
+          const auto b = batch<T>::load_unaligned(bt + p * W);
+          DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r)
+            acc[r] = acc[r] + batch<T>(arow(i0 + r)[p]) * b;
+        }
+        DPHYS_LINALG_UNROLL for (std::size_t r = 0; r < R; ++r) {
+          T o[W];
+          acc[r].store_unaligned(o);
+          T* c = crow(i0 + r) + j0;
+          for (std::size_t l = 0; l < rem; ++l) c[l] = Sub ? c[l] - o[l] : o[l];
+        }
+      };
+      std::size_t i0 = 0;
+      for (; i0 + 4 <= m; i0 += 4) tail(i0, std::integral_constant<std::size_t, 4>{});
+      for (; i0 < m; ++i0) tail(i0, std::integral_constant<std::size_t, 1>{});
+      return;
+    }
+  }
   // remaining columns: scalar, same per-element order
   for (std::size_t i = 0; i < m && j0 < n; ++i) {
     T* c = crow(i);
@@ -776,6 +817,7 @@ struct dc_work {
   std::vector<int> type;
   std::vector<std::pair<T, std::size_t>> vals;
   std::vector<T> scratch;  // tridiagonalize_blocked's and back_transform_blocked's panels
+  std::unique_ptr<dc_work> half;  // dc_solve's second half when the halves run as tasks
 };
 
 /// Merge step of Cuppen's divide and conquer (LAPACK dlaed1/2/3 without compressed storage): the
@@ -930,8 +972,12 @@ void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, 
   });
 }
 
+/// Block sizes from which dc_solve (with threads) solves its two halves as two tasks.
+inline constexpr std::size_t dc_task_min_n = 256;
+
 /// Solves the block [o, o+N) of the tridiagonal (d, e) into d and Z's diagonal block: QL from the
-/// identity up to `leaf` rows, else tearing in the middle, both halves, and dc_merge.
+/// identity up to `leaf` rows, else tearing in the middle, both halves (with threads, from
+/// dc_task_min_n rows on, as two tasks), and dc_merge.
 template <class T>
 void dc_solve(std::size_t o, std::size_t N, T* d, T* e, T* Z, std::size_t ld, std::size_t leaf,
               dc_work<T>& w, int threads = 1) {
@@ -946,8 +992,20 @@ void dc_solve(std::size_t o, std::size_t N, T* d, T* e, T* Z, std::size_t ld, st
   const T beta = e[o + n1 - 1];
   d[o + n1 - 1] -= std::abs(beta);
   d[o + n1] -= std::abs(beta);
-  dc_solve(o, n1, d, e, Z, ld, leaf, w, threads);
-  dc_solve(o + n1, N - n1, d, e, Z, ld, leaf, w, threads);
+  // With threads, the two halves (disjoint parts of d and of Z's rows, each its own workspace) as
+  // two tasks: their kernels then run on one thread each (nested tasks are serial), the same
+  // per-element arithmetic as with any thread count.
+  if (N >= dc_task_min_n && threads_for(threads, double(N) * double(N) * double(N) / 8) > 1) {
+    if (!w.half || w.half->cap < N - n1) w.half = std::make_unique<dc_work<T>>(N - n1);
+    dc_work<T>* ws[2] = {&w, w.half.get()};
+    run_tasks(2, 2, [&](std::size_t t) {
+      if (t == 0) dc_solve(o, n1, d, e, Z, ld, leaf, *ws[0], 1);
+      else dc_solve(o + n1, N - n1, d, e, Z, ld, leaf, *ws[1], 1);
+    });
+  } else {
+    dc_solve(o, n1, d, e, Z, ld, leaf, w, threads);
+    dc_solve(o + n1, N - n1, d, e, Z, ld, leaf, w, threads);
+  }
   dc_merge(o, n1, N, beta, d, Z, ld, w, threads);
 }
 
@@ -1123,6 +1181,12 @@ void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_
       DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
         acc[q].store_unaligned(yy + c0 + q * W);
     }
+    for (; c0 + W <= hi; c0 += W) {  // the same sums, one batch of columns at a time
+      batch<T> acc(T(0));
+      for (std::size_t r = j + 1; r < lo; ++r)
+        acc = acc + batch<T>(v[r]) * batch<T>::load_unaligned(a + r * n + c0);
+      acc.store_unaligned(yy + c0);
+    }
   }
   for (; c0 < hi; ++c0) {
     T acc = T(0);
@@ -1158,6 +1222,205 @@ void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_
   while (r < hi) rows_at(std::integral_constant<std::size_t, 1>{});  // hi = n: the last rows
 }
 
+/// A team of threads for the fine-grained jobs of one pool job (tridiagonalize_team: a few jobs
+/// per column, too short for a pool job each). The thread that runs master() issues jobs with
+/// run(tasks, fn); the others call help() and take part in them until stop(). Tasks are claimed
+/// one at a time through one atomic word (job number, task count, tasks claimed), so the master
+/// runs every task no helper has claimed and never waits for a helper that has not joined (a pool
+/// worker may start late or not at all); it waits only for the claimed tasks to finish.
+class spin_team {
+ public:
+  /// Runs fn(t) for t in [0, tasks) (tasks < 2¹⁶) with the helpers; returns when all are done.
+  template <class Fn>
+  void run(std::size_t tasks, Fn& fn) {
+    if (tasks <= 1) {
+      if (tasks == 1) fn(0);
+      return;
+    }
+    call_ = [](void* f, std::size_t t) { (*static_cast<Fn*>(f))(t); };
+    fn_ = &fn;
+    ++seq_;
+    done_.store(0, std::memory_order_relaxed);
+    job_.store(((seq_ & 0xffffffffu) << 32) | (std::uint64_t(tasks) << 16),
+               std::memory_order_release);
+    std::size_t t = 0;
+    while (claim(seq_ & 0xffffffffu, t)) {
+      fn(t);
+      done_.fetch_add(1, std::memory_order_release);
+    }
+    while (done_.load(std::memory_order_acquire) != tasks) pause();
+  }
+  /// Ends help() (the master calls it when it has issued its last job).
+  void stop() { stop_.store(true, std::memory_order_release); }
+  /// Takes part in the master's jobs until stop().
+  void help() {
+    std::uint64_t last = 0;
+    for (unsigned spins = 1;; ++spins) {
+      if (stop_.load(std::memory_order_acquire)) return;
+      const std::uint64_t seq = job_.load(std::memory_order_acquire) >> 32;
+      if (seq == last) {
+        pause();
+        if (spins % 4096 == 0) std::this_thread::yield();  // a long serial stretch, or preempted
+        continue;
+      }
+      std::size_t t = 0;
+      while (claim(seq, t)) {
+        call_(fn_, t);
+        done_.fetch_add(1, std::memory_order_release);
+      }
+      last = seq;
+      spins = 1;
+    }
+  }
+
+ private:
+  static void pause() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+  bool claim(std::uint64_t seq, std::size_t& t) {
+    std::uint64_t s = job_.load(std::memory_order_acquire);
+    do {
+      if ((s >> 32) != seq || (s & 0xffff) >= ((s >> 16) & 0xffff)) return false;
+    } while (!job_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel,
+                                         std::memory_order_acquire));
+    t = static_cast<std::size_t>(s & 0xffff);
+    return true;
+  }
+  // the current job (written by the master before it publishes the job, read by a helper only
+  // between a successful claim and its done_ increment)
+  void (*call_)(void*, std::size_t) = nullptr;
+  void* fn_ = nullptr;
+  std::uint64_t seq_ = 0;
+  std::atomic<std::uint64_t> job_{0};
+  std::atomic<std::size_t> done_{0};
+  std::atomic<bool> stop_{false};
+};
+
+/// Trailing sizes from which tridiagonalize_team splits a column's work into strips.
+inline constexpr std::size_t team_min_m = 128;
+
+/// tridiagonalize_blocked's multi-thread path (th ≥ 2 threads), in one pool job: the calling
+/// thread (or the worker that starts first) runs the column loop as the team's master, the other
+/// threads help. Each column of ≥ team_min_m trailing rows is three jobs over th row strips of the
+/// trailing rows (multiples of 8 rows from j+1, as symv_strip needs): (A) the strip's
+/// matrix–vector product (symv_strip) and a share of the panel's dot products Wᵀv, Vᵀv; (B) the
+/// strip's y −= V(Wᵀv) + W(Vᵀv) and w = τy; (C) after the serial dot for α, the strip's w += αv
+/// and the next column's panel updates (the scalar w[j+1] it needs computed ahead by the master,
+/// as the same operation). The trailing update's 6-row chunks are jobs too. Every element gets
+/// the serial path's operations in its order, so the results are bitwise the same.
+template <class T>
+void tridiagonalize_team(std::size_t n, T* a, T* d, T* e, T* tau, T* V, T* W, T* P, T* yy,
+                         std::size_t th) {
+  constexpr std::size_t NB = 32;
+  spin_team team;
+  auto master = [&] {
+    T t1[NB], t2[NB];
+    const T* brow[2 * NB];
+    bool ready = false;  // the column got its panel updates in the previous column's job C
+    for (std::size_t k0 = 0; k0 + 1 < n; k0 += NB) {
+      const std::size_t k1 = std::min(k0 + NB, n - 1), np = k1 - k0;
+      for (std::size_t p = 0; p < np; ++p) {
+        const std::size_t j = k0 + p, m = n - j - 1;
+        T* col = a + j * n;
+        if (!ready)
+          for (std::size_t q = 0; q < p; ++q)
+            rank2_sub(n - j, W[q * n + j], &V[q * n + j], V[q * n + j], &W[q * n + j], col + j);
+        ready = false;
+        d[j] = col[j];
+        e[j] = householder(m, col + j + 1, tau[j]);
+        T* v = &V[p * n];
+        T* w = &W[p * n];
+        std::fill(v, v + j + 1, T(0));
+        std::copy(col + j + 1, col + n, v + j + 1);
+        std::fill(w, w + j + 1, T(0));  // w[j+1..n) is written by job B
+        if (tau[j] == T(0)) {
+          std::fill(w + j + 1, w + n, T(0));
+          continue;
+        }
+        const std::size_t tasks = m >= team_min_m ? th : 1;
+        auto rows = [&](std::size_t t) {
+          const auto r = strip(m, tasks, t, 8);
+          return std::pair<std::size_t, std::size_t>(j + 1 + r.first, j + 1 + r.second);
+        };
+        // the product's strips: on 2 threads the first (rows ≥ its diagonal only) 9/16 of the
+        // rows, as the second's rectangle above it is slower to read (column chunks)
+        const std::size_t cut = j + 1 + std::min(m, (m * 9 / 16 + 4) / 8 * 8);
+        auto job_a = [&](std::size_t t) {
+          auto [lo, hi] = rows(t);
+          if (tasks == 2) (t == 0 ? hi : lo) = cut;
+          if (lo < hi) symv_strip(n, a, v, j, lo, hi, yy);
+          for (std::size_t q = p * t / tasks; q < p * (t + 1) / tasks; ++q) {
+            t1[q] = dot(m, &W[q * n + j + 1], v + j + 1);
+            t2[q] = dot(m, &V[q * n + j + 1], v + j + 1);
+          }
+        };
+        team.run(tasks, job_a);
+        const T tj = tau[j];
+        auto job_b = [&](std::size_t t) {
+          const auto [lo, hi] = rows(t);
+          for (std::size_t q = 0; q < p; ++q)
+            rank2_sub(hi - lo, t1[q], &V[q * n + lo], t2[q], &W[q * n + lo], yy + lo);
+          for (std::size_t i = lo; i < hi; ++i) w[i] = tj * yy[i];
+        };
+        team.run(tasks, job_b);
+        const T alpha = -(T(0.5) * tau[j]) * dot(m, w + j + 1, v + j + 1);
+        const bool next = p + 1 < np;
+        const T wn = w[j + 1] + alpha * v[j + 1];  // w[j+1] after axpy
+        T* const c1 = a + (j + 1) * n;
+        auto job_c = [&](std::size_t t) {
+          const auto [lo, hi] = rows(t);
+          axpy(hi - lo, alpha, v + lo, w + lo);
+          if (next)
+            for (std::size_t q = 0; q <= p; ++q)
+              rank2_sub(hi - lo, q < p ? W[q * n + j + 1] : wn, &V[q * n + lo], V[q * n + j + 1],
+                        &W[q * n + lo], c1 + lo);
+        };
+        team.run(tasks, job_c);
+        ready = next;
+      }
+      // trailing update a[c][r] −= Σ_q (w_q[c] v_q[r] + v_q[c] w_q[r]), r ≥ c ≥ k1
+      const std::size_t kk = 2 * np;
+      for (std::size_t q = 0; q < np; ++q) {
+        brow[2 * q] = &V[q * n];
+        brow[2 * q + 1] = &W[q * n];
+      }
+      T* const Pd = P;
+      const T* const* br = brow;
+      const std::size_t chunks = (n - k1 + 5) / 6, per = (chunks + 4095) / 4096;
+      auto trailing = [=](std::size_t t) {  // chunks [t·per, (t+1)·per): rows from c0, 6 a chunk
+        for (std::size_t ch = t * per; ch < std::min(chunks, (t + 1) * per); ++ch) {
+          const std::size_t c0 = k1 + 6 * ch;
+          for (std::size_t c = c0; c < std::min(c0 + 6, n); ++c)  // the chunk's rows of P
+            for (std::size_t q = 0; q < np; ++q) {
+              Pd[c * kk + 2 * q] = W[q * n + c];
+              Pd[c * kk + 2 * q + 1] = V[q * n + c];
+            }
+          gemm_rows<T, true>(
+              std::min<std::size_t>(6, n - c0), n - c0, kk,
+              [=](std::size_t i) { return Pd + (c0 + i) * kk; },
+              [=](std::size_t q) { return br[q] + c0; },
+              [=](std::size_t i) { return a + (c0 + i) * n + c0; });
+        }
+      };
+      team.run((chunks + per - 1) / per, trailing);
+    }
+    d[n - 1] = a[(n - 1) * n + n - 1];
+  };
+  parallel_for(th, static_cast<int>(th), [&](std::size_t t) {
+    if (t > 0) {
+      team.help();
+      return;
+    }
+    struct stopper {
+      spin_team& s;
+      ~stopper() { s.stop(); }
+    } guard{team};
+    master();
+  });
+}
+
 /// Blocked Householder tridiagonalisation (LAPACK dsytrd/dlatrd, lower triangle in column-major
 /// terms): the symmetric A (n×n row-major; only its upper triangle is read and written: row j from
 /// the diagonal on is column j of the lower) is reduced to Qᵀ A Q = the tridiagonal with diagonal
@@ -1167,9 +1430,9 @@ void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_
 /// its turn comes (V Wᵀ + W Vᵀ), the matrix–vector product reads the trailing matrix as it was at
 /// the panel's start (read only), and after the panel the trailing matrix gets the rank-2·NB
 /// update as one matrix product (gemm_rows, 6 rows at a time from the diagonal on; the few
-/// elements left of the diagonal it also writes are never read). With threads (threads_for), the
-/// trailing update's 6-row chunks are tasks, and so are strips of the matrix–vector product from
-/// symv_parallel_min_m trailing rows on (symv_strip).
+/// elements left of the diagonal it also writes are never read). With threads (threads_for) and
+/// n ≥ symv_parallel_min_m: tridiagonalize_team (the columns' strips and the trailing update's
+/// 6-row chunks as jobs of one team, bitwise the same results).
 template <class T>
 void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector<T>& scratch,
                             int threads = 1) {
@@ -1181,6 +1444,14 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
   T* const yy = P + 2 * NB * n;  // A₂₂·v
   // the resolved thread count for the matrix–vector products (their size rule: symv_parallel_min_m)
   const std::size_t th_symv = threads_for(threads, parallel_min_work);
+  // the team's helpers poll between jobs: no more of them than there are hardware threads
+  const std::size_t th_team = std::min<std::size_t>(th_symv, std::size_t(hardware_threads()));
+  if (th_team > 1 && n >= symv_parallel_min_m) {
+    e[n - 1] = T(0);
+    tau[n - 1] = T(0);
+    tridiagonalize_team(n, a, d, e, tau, V, W, P, yy, th_team);
+    return;
+  }
   T t1[NB], t2[NB];
   const T* brow[2 * NB];
   e[n - 1] = T(0);
