@@ -158,17 +158,15 @@ T dot_axpy(std::size_t n, const T* x, const T* d, T f, T* e) {
   return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
-/// For R rows x[c] at once: out[c] = dot(n, x[c], d) (dot's order) and
-/// e[i] = ((e[i] + f[0]·x[0][i]) + f[1]·x[1][i]) + ... — the symmetric matrix–vector product of
-/// tridiagonalize_blocked, R rows per pass over e and d (R independent sums in flight).
+/// The first part of dot_axpy_rows<R> over a length that is a multiple of 8: the same e updates
+/// and, instead of the dot products, their 8 partial sums s[c][0..8) so far (continued by
+/// dot_rows_finish).
 template <std::size_t R, class T>
-void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T* e, T* out) {
+void dot_axpy_rows_head(std::size_t n8, const T* const* x, const T* d, const T* f, T* e,
+                        T (*s)[8]) {
   constexpr std::size_t W = width<T>;
   constexpr std::size_t S = 8;
-  const T* x[R];
-  for (std::size_t c = 0; c < R; ++c) x[c] = xp[c];
-  T s[R][S] = {};
-  std::size_t i = 0;
+  for (std::size_t c = 0; c < R; ++c) std::fill(s[c], s[c] + S, T(0));
   if constexpr (W > 1 && S % W == 0) {
     constexpr std::size_t Q = S / W;
     batch<T> acc[R][Q], vf[R];
@@ -176,7 +174,7 @@ void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T*
       vf[c] = batch<T>(f[c]);
       DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[c][q] = batch<T>(T(0));
     }
-    for (; i + S <= n; i += S)
+    for (std::size_t i = 0; i + S <= n8; i += S)
       DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
         const std::size_t o = i + q * W;
         const auto dv = batch<T>::load_unaligned(d + o);
@@ -191,13 +189,38 @@ void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T*
     DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
       DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
         acc[c][q].store_unaligned(s[c] + q * W);
+  } else {
+    for (std::size_t i = 0; i < n8; ++i) {
+      T ev = e[i];
+      for (std::size_t c = 0; c < R; ++c) {
+        s[c][i % S] += x[c][i] * d[i];
+        ev = ev + f[c] * x[c][i];
+      }
+      e[i] = ev;
+    }
+  }
+}
+
+/// For R rows x[c] at once: out[c] = dot(n, x[c], d) (dot's order) and
+/// e[i] = ((e[i] + f[0]·x[0][i]) + f[1]·x[1][i]) + ... — the symmetric matrix–vector product of
+/// tridiagonalize_blocked, R rows per pass over e and d (R independent sums in flight).
+template <std::size_t R, class T>
+void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T* e, T* out) {
+  constexpr std::size_t W = width<T>;
+  constexpr std::size_t S = 8;
+  const T* x[R];
+  for (std::size_t c = 0; c < R; ++c) x[c] = xp[c];
+  T s[R][S];
+  std::size_t i = n - n % S;
+  dot_axpy_rows_head<R>(i, x, d, f, e, s);
+  if constexpr (W > 1 && S % W == 0) {
     for (; i + W <= n; i += W) {  // the rest by single batches into the same partial sums
       const auto dv = batch<T>::load_unaligned(d + i);
       auto ev = batch<T>::load_unaligned(e + i);
       DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
         const auto xv = batch<T>::load_unaligned(x[c] + i);
         (batch<T>::load_unaligned(s[c] + i % S) + xv * dv).store_unaligned(s[c] + i % S);
-        ev = ev + vf[c] * xv;
+        ev = ev + batch<T>(f[c]) * xv;
       }
       ev.store_unaligned(e + i);
     }
@@ -1072,49 +1095,6 @@ T householder(std::size_t m, T* x, T& tau) {
   for (std::size_t i = 1; i < m; ++i) x[i] *= f;
   x[0] = T(1);
   return std::ldexp(beta, ex);
-}
-
-/// The first part of dot_axpy_rows<R> over a length that is a multiple of 8: the same e updates
-/// and, instead of the dot products, their 8 partial sums s[c][0..8) so far (continued by
-/// dot_rows_finish).
-template <std::size_t R, class T>
-void dot_axpy_rows_head(std::size_t n8, const T* const* x, const T* d, const T* f, T* e,
-                        T (*s)[8]) {
-  constexpr std::size_t W = width<T>;
-  constexpr std::size_t S = 8;
-  for (std::size_t c = 0; c < R; ++c) std::fill(s[c], s[c] + S, T(0));
-  if constexpr (W > 1 && S % W == 0) {
-    constexpr std::size_t Q = S / W;
-    batch<T> acc[R][Q], vf[R];
-    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
-      vf[c] = batch<T>(f[c]);
-      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[c][q] = batch<T>(T(0));
-    }
-    for (std::size_t i = 0; i + S <= n8; i += S)
-      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
-        const std::size_t o = i + q * W;
-        const auto dv = batch<T>::load_unaligned(d + o);
-        auto ev = batch<T>::load_unaligned(e + o);
-        DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
-          const auto xv = batch<T>::load_unaligned(x[c] + o);
-          acc[c][q] = acc[c][q] + xv * dv;
-          ev = ev + vf[c] * xv;
-        }
-        ev.store_unaligned(e + o);
-      }
-    DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c)
-      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-        acc[c][q].store_unaligned(s[c] + q * W);
-  } else {
-    for (std::size_t i = 0; i < n8; ++i) {
-      T ev = e[i];
-      for (std::size_t c = 0; c < R; ++c) {
-        s[c][i % S] += x[c][i] * d[i];
-        ev = ev + f[c] * x[c][i];
-      }
-      e[i] = ev;
-    }
-  }
 }
 
 /// Continues the partial sums s of dot_axpy_rows_head over the next n elements (lanes from 0; the
