@@ -238,6 +238,24 @@ void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T*
              ((s[c][1] + s[c][5]) + (s[c][3] + s[c][7]));
 }
 
+/// The R×R diagonal block of rows r..r+R of the symmetric product y += A·v (row-major A, n
+/// columns), given sv[c] = row r+c's dot product over the columns right of the block: adds the
+/// block's upper part to y's rows below the diagonal and row r+c's whole sum to y[r+c], in the
+/// order of tridiagonalize_blocked's fused pass.
+template <std::size_t R, class T>
+void symv_diagonal_block(const T* a, std::size_t n, std::size_t r, const T* v, const T* sv,
+                         T* yy) {
+  for (std::size_t c = 0; c < R; ++c) {
+    const T* row = a + (r + c) * n;
+    T head = T(0);
+    for (std::size_t c2 = c + 1; c2 < R; ++c2) {
+      head = head + row[r + c2] * v[r + c2];
+      yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
+    }
+    yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
+  }
+}
+
 /// out[c] = dot(n, u, x[c]) for R vectors x[0..R) at once (u loaded once per chunk); each result
 /// is bitwise dot's.
 template <std::size_t R, class T>
@@ -1187,15 +1205,7 @@ void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_
       for (std::size_t c = 0; c < R; ++c) right[c] = a + (r + c) * n + hi;
       dot_rows_finish<R>(n - hi, v + hi, right, part, sv);
     }
-    for (std::size_t c = 0; c < R; ++c) {
-      const T* row = a + (r + c) * n;
-      T head = T(0);
-      for (std::size_t c2 = c + 1; c2 < R; ++c2) {
-        head = head + row[r + c2] * v[r + c2];
-        yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
-      }
-      yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
-    }
+    symv_diagonal_block<R>(a, n, r, v, sv, yy);
     r += R;
   };
   while (r + SR <= hi) rows_at(std::integral_constant<std::size_t, SR>{});
@@ -1468,15 +1478,7 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
           T sv[R];
           for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + r + R;
           dot_axpy_rows<R>(n - r - R, rows, v + r + R, v + r, yy + r + R, sv);
-          for (std::size_t c = 0; c < R; ++c) {
-            const T* row = a + (r + c) * n;
-            T head = T(0);
-            for (std::size_t c2 = c + 1; c2 < R; ++c2) {
-              head = head + row[r + c2] * v[r + c2];
-              yy[r + c2] = yy[r + c2] + v[r + c] * row[r + c2];
-            }
-            yy[r + c] = yy[r + c] + (row[r + c] * v[r + c] + (head + sv[c]));
-          }
+          symv_diagonal_block<R>(a, n, r, v, sv, yy);
           r += R;
         };
         constexpr std::size_t SR = 8;
