@@ -462,6 +462,70 @@ TEST_CASE("linalg threads: bitwise the same eigendecomposition and products, 1/2
   }
 }
 
+// Q = H_0 ⋯ H_{n−2} of the blocked tridiagonalisation applied as a product (householder_product,
+// used by CMA-ES from n = eigen_dc_min_n on) against the explicit Q that back_transform_blocked
+// forms from the identity; Qᵀ undoes Q; τ = 0 is the identity (bitwise); threads give the same
+// bits; eigen_dc_factored's eigenvalues and S are eigen_dc's, and Q·s_k its eigenvectors.
+TEST_CASE("linalg householder_product: Q and Qᵀ on vectors, identity, threads, factored eigen") {
+  namespace la = search::detail::linalg;
+  for (const std::size_t n : {std::size_t(37), std::size_t(450), std::size_t(513)}) {
+    CAPTURE(n);
+    const auto A = cma_like_matrix(n, 8);
+    std::vector<double> a = A, d(n), e(n), tau(n), scratch;
+    la::tridiagonalize_blocked(n, a.data(), d.data(), e.data(), tau.data(), scratch);
+    std::vector<double> I(n * n, 0.0), X(n * n), Qt(n * n);
+    for (std::size_t i = 0; i < n; ++i) I[i * n + i] = 1.0;
+    la::back_transform_blocked(n, a.data(), tau.data(), I.data(), X.data(), Qt.data(), scratch);
+    // row r of Qt = Q·e_r, i.e. column r of Q
+    std::vector<double> packed(la::householder_product<double>::packed_size(n));
+    la::householder_product<double>::pack(n, a.data(), packed.data());
+    la::householder_product<double> q;
+    q.assign(n, packed.data(), tau.data());
+    CHECK_FALSE(q.identity());
+    const std::size_t m = 7;
+    std::vector<double> Y(m * n);
+    for (std::size_t i = 0; i < m * n; ++i) Y[i] = std::sin(0.37 * double(i)) + 0.1;
+    std::vector<double> QY = Y, back(m * n);
+    q.apply(m, QY.data(), n, false);
+    double err = 0, inv = 0;
+    for (std::size_t c = 0; c < m; ++c)
+      for (std::size_t i = 0; i < n; ++i) {
+        double ref = 0;  // (Q·y)_i = Σ_r Q_ir y_r = Σ_r Qt[r][i] y_r
+        for (std::size_t r = 0; r < n; ++r) ref += Qt[r * n + i] * Y[c * n + r];
+        err = std::max(err, std::abs(QY[c * n + i] - ref));
+      }
+    back = QY;
+    q.apply(m, back.data(), n, true);
+    for (std::size_t i = 0; i < m * n; ++i) inv = std::max(inv, std::abs(back[i] - Y[i]));
+    CHECK(err <= 1e-13 * double(n));
+    CHECK(inv <= 1e-13 * double(n));
+    std::vector<double> QY2 = Y;
+    q.apply(m, QY2.data(), n, false, 2);
+    CHECK(QY2 == QY);
+    std::vector<double> zeros(n - 1, 0.0), same = Y;
+    la::householder_product<double> id;
+    id.assign(n, packed.data(), zeros.data());
+    CHECK(id.identity());
+    id.apply(m, same.data(), n, false);
+    CHECK(same == Y);
+    // the factored eigendecomposition
+    std::vector<double> w(n), st(n * n), pk(packed.size()), tk(n - 1), w1(n), vt(n * n);
+    la::eigen_dc_factored<double>(n, A, w, st, pk, tk, 16);
+    la::symmetric_eigen<double>(n, A, w1, vt, 16);
+    CHECK(w == w1);
+    CHECK(pk == packed);
+    la::householder_product<double> qf;
+    qf.assign(n, pk.data(), tk.data(), 2);
+    qf.apply(n, st.data(), n, false, 2);  // rows: Q·s_k
+    double dv = 0;
+    for (std::size_t i = 0; i < n * n; ++i) dv = std::max(dv, std::abs(st[i] - vt[i]));
+    CHECK(dv <= 1e-13 * double(n));
+    std::vector<double> bad = A;
+    bad[5] = std::numeric_limits<double>::infinity();
+    CHECK_THROWS_AS(la::eigen_dc_factored<double>(n, bad, w, st, pk, tk), std::runtime_error);
+  }
+}
+
 // The kernels of the blocked path keep the per-element orders their contracts state (and so give
 // the same bits on every SIMD width): gemm_rows (also with Sub, and with row counts that use every
 // register block) against the scalar definition, dot_axpy_rows against dot and axpy.
@@ -624,9 +688,9 @@ std::vector<std::vector<typename S::value_type>> run_generations(S& s, int gens)
 }
 
 template <class S, class Make>
-void check_resume(Make make) {
+void check_resume(Make make, int before = 10) {
   S a = make();
-  run_generations(a, 10);
+  run_generations(a, before);
   state_writer w;
   static_cast<const S&>(a).save(w);  // save is const
   S b = make();
@@ -641,7 +705,7 @@ void check_resume(Make make) {
   CHECK(a.non_finite() == b.non_finite());
   // and identical to an uninterrupted run
   S c = make();
-  run_generations(c, 10);
+  run_generations(c, before);
   CHECK(run_generations(c, 12) == ra);
 }
 
@@ -720,6 +784,31 @@ TEST_CASE("cma_es threads: bitwise the same asks and checkpoint on 1 and 2 threa
   a.save(wa);
   b.save(wb);
   CHECK(wa.bytes() == wb.bytes());  // threads is configuration, not state
+}
+
+// From n = eigen_dc_min_n on, B = Q·S is kept as a product (Q's reflectors in compact-WY blocks)
+// and the rank-μ updates write C's lower triangle only: a checkpoint between decompositions (n = 450
+// decomposes every 5 generations; saved after 7), with and without a repairing bounds policy (its
+// moved members need z = D⁻¹·Sᵀ·Qᵀ·y), resumes bitwise; covariance() is exactly symmetric.
+TEST_CASE("cma_es from n = 400: factored B, checkpoint between decompositions resumes bitwise") {
+  const std::size_t n = 450;
+  REQUIRE(n >= search::detail::linalg::eigen_dc_min_n);
+  cma_es_config c;
+  c.sigma0 = 0.5;
+  std::vector<double> m0(n);
+  for (std::size_t j = 0; j < n; ++j) m0[j] = 0.5 + 0.001 * double(j % 17);
+  check_resume<cma_es<>>([&] { return cma_es<>(c, m0, 11); }, 7);
+  const auto dom = box<double>::uniform(n, 0.0, 1.0);  // σ₀ = 0.5 around 0.5: many repairs
+  check_resume<cma_es<double, clip>>([&] { return cma_es<double, clip>(c, m0, 11, dom); }, 7);
+  cma_es<> a(c, m0, 11);
+  REQUIRE(a.eigen_interval() == 5);
+  run_generations(a, 7);
+  const auto C = a.covariance();
+  bool symmetric = true;
+  for (std::size_t i = 0; i < n && symmetric; ++i)
+    for (std::size_t j = 0; j < i; ++j) symmetric = symmetric && C[i * n + j] == C[j * n + i];
+  CHECK(symmetric);
+  CHECK(C[1 * n + 0] != 0.0);  // updated since the start (C₀ = I)
 }
 
 TEST_CASE("a checkpoint of another dimension is refused") {

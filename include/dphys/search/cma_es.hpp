@@ -9,9 +9,12 @@
 //   weights). Fitness: HIGHER IS BETTER (pass −f to minimise).
 // Algorithm: y_k = B·D·z_k, x_k = m + σ·y_k; the eigendecomposition C = B·D²·Bᵀ is recomputed
 //   lazily, every ⌊1/(10·n·(c_1+c_μ))⌋ + 1 generations (the tutorial's rule counteval − eigeneval >
-//   λ/(c_1+c_μ)/n/10; own solver, detail/linalg.hpp: Householder + QL below n = 400, blocked
-//   tridiagonalisation + divide and conquer + blocked back-transformation from n = 400); sampling
-//   is a blocked matrix product, the rank-μ update a blocked symmetric rank-k update. sep-CMA
+//   λ/(c_1+c_μ)/n/10; own solver, detail/linalg.hpp: Householder + QL below n = 400; from
+//   n = 400 on a blocked tridiagonalisation C = Q·T·Qᵀ and divide and conquer T = S·D²·Sᵀ, with
+//   B = Q·S kept as a product: y_k = Q·(S·D·z_k), Q applied to all samples at once in compact-WY
+//   blocks, which costs ≈ n² multiply–adds per sample instead of the ≈ n³ of forming B at every
+//   decomposition);
+//   sampling is a blocked matrix product, the rank-μ update a blocked symmetric rank-k update. sep-CMA
 //   keeps C diagonal, with c_1, c_μ scaled by (n+2)/3, O(n) per member.
 // Stopping (reported by name, stop_reason()): TolFun, TolHistFun, TolX, NoEffectAxis, NoEffectCoord,
 //   ConditionCov, Stagnation (Hansen 2009), and BudgetSmall (BIPOP's small-regime budget). With
@@ -183,6 +186,7 @@ class basic_cma_es {
         throw config_error("mean[" + std::to_string(j) + "]", std::to_string(mean0_[j]), "finite");
     n_ = mean0_.size();
     threads_ = n_ >= cma_parallel_min_n && !sep ? cfg_.threads : 1;
+    factored_ = !sep && n_ >= detail::linalg::eigen_dc_min_n;
     pop_ = population_t(n_, std::move(domain), bounds, non_finite, "cma_es");
     lambda_def_ = cfg_.population_size > 0
                       ? static_cast<std::size_t>(cfg_.population_size)
@@ -230,8 +234,13 @@ class basic_cma_es {
   [[nodiscard]] const cma_es_config& config() const { return cfg_; }
   [[nodiscard]] std::span<const T> mean() const { return mean_; }
   [[nodiscard]] T sigma() const { return sigma_; }
-  /// C (n×n row-major; sep: its diagonal, n values).
-  [[nodiscard]] std::span<const T> covariance() const { return C_; }
+  /// C (n×n row-major, symmetric; sep: its diagonal, n values). The generations' rank-μ updates
+  /// write C's lower triangle only; this (like save() and the decomposition) first mirrors it
+  /// into the upper one, so do not call it concurrently with other calls on this object.
+  [[nodiscard]] std::span<const T> covariance() const {
+    sync_covariance();
+    return C_;
+  }
   /// √eigenvalues of C at the last decomposition (sep: √C_ii).
   [[nodiscard]] std::span<const T> axis_lengths() const { return D_; }
   [[nodiscard]] std::size_t eigen_interval() const { return eigen_interval_; }
@@ -264,6 +273,7 @@ class basic_cma_es {
   [[nodiscard]] T c_mu() const { return cmu_; }
 
   void save(state_writer& w) const {
+    sync_covariance();
     auto s = w.scope("cma_es");
     w.put("dimension", static_cast<std::uint64_t>(n_));
     visit_state_(*this, [&](std::string_view name, const auto& v) { w.put(name, v); });
@@ -290,6 +300,7 @@ class basic_cma_es {
       throw state_error(r.source() + ": cma_es checkpoint of dimension " + std::to_string(n) +
                         " loaded into a strategy of dimension " + std::to_string(n_));
     visit_state_(*this, [&](std::string_view name, auto& v) { r.get(name, v); });
+    c_upper_stale_ = false;  // save() wrote C whole
     std::vector<std::uint32_t> rr, rl, rs, rsm;
     std::vector<std::uint64_t> re;
     r.get("runs_restart", rr);
@@ -307,6 +318,12 @@ class basic_cma_es {
       throw state_error(r.source() + ": cma_es checkpoint holds samples of the wrong size");
     z_ = std::move(z);
     y_ = std::move(y);
+    if (factored_) {
+      if (refl_.size() != detail::linalg::householder_product<T>::packed_size(n_) ||
+          tau_.size() != n_ - 1 || Bt_.size() != n_ * n_)
+        throw state_error(r.source() + ": cma_es checkpoint holds Q or S of the wrong size");
+      q_.assign(n_, refl_.data(), tau_.data());
+    }
     pop_.load(r);
   }
 
@@ -334,7 +351,9 @@ class basic_cma_es {
     f("ps", self.ps_);
     f("pc", self.pc_);
     f("C", self.C_);
-    f("Bt", self.Bt_);
+    f("eigenvectors", self.Bt_);
+    f("Q_reflectors", self.refl_);
+    f("Q_tau", self.tau_);
     f("D", self.D_);
     f("z", self.z_);
     f("y", self.y_);
@@ -424,8 +443,14 @@ class basic_cma_es {
       C_.assign(n_ * n_, T(0));
       Bt_.assign(n_ * n_, T(0));
       for (std::size_t i = 0; i < n_; ++i) C_[i * n_ + i] = Bt_[i * n_ + i] = T(1);
+      if (factored_) {  // Q = I
+        refl_.assign(detail::linalg::householder_product<T>::packed_size(n_), T(0));
+        tau_.assign(n_ - 1, T(0));
+        q_.assign(n_, refl_.data(), tau_.data());
+      }
     }
     D_.assign(n_, T(1));
+    c_upper_stale_ = false;
     gens_since_eigen_ = 0;
     run_generation_ = 0;
     run_evals_ = 0;
@@ -476,9 +501,11 @@ class basic_cma_es {
 
   /// y_k and x_k of members [first, first + count) from their zd_k = D·z_k.
   void product_members(std::size_t first, std::size_t count) {
-    // Y = (Z∘D)·Bᵀᵀ: row k of Y = Σ_j (D_j z_kj) · (row j of Bt)
+    // Y = (Z∘D)·Bᵀᵀ: row k of Y = Σ_j (D_j z_kj) · (row j of Bt); factored: the same with S's
+    // rows, then y_k ← Q·y_k
     detail::linalg::gemm(count, n_, n_, zd_.data() + first * n_, Bt_.data(),
                          y_.data() + first * n_, threads_);
+    if (factored_) q_.apply(count, y_.data() + first * n_, n_, false, threads_);
     for (std::size_t i = first; i < first + count; ++i) {
       auto x = pop_.genotype(i);
       const T* y = y_.data() + i * n_;
@@ -499,8 +526,10 @@ class basic_cma_es {
       if constexpr (sep) {
         for (std::size_t j = 0; j < n; ++j) z[j] = y[j] / D_[j];
       } else {
+        std::vector<T> qy(y, y + n);  // factored: Bᵀy = Sᵀ·(Qᵀy)
+        if (factored_) q_.apply(1, qy.data(), n, true);
         for (std::size_t k = 0; k < n; ++k)
-          z[k] = detail::linalg::dot(n, &Bt_[k * n], y) / D_[k];
+          z[k] = detail::linalg::dot(n, &Bt_[k * n], qy.data()) / D_[k];
       }
     }
     // ranking of the members taking part (best first, ties by index)
@@ -583,7 +612,8 @@ class basic_cma_es {
       for (std::size_t u = 0; u <= used; ++u)
         std::copy(rows[u], rows[u] + n, vecs.begin() + static_cast<std::ptrdiff_t>(u * n));
       detail::linalg::symmetric_rank_update(n, alpha, used + 1, coef.data(), vecs.data(),
-                                            C_.data(), threads_);
+                                            C_.data(), threads_, /*mirror=*/false);
+      c_upper_stale_ = true;
     }
     sigma_ *= std::exp((cs_ / ds_) * (psn / chin_ - T(1)));
     if constexpr (!sep) {
@@ -606,11 +636,19 @@ class basic_cma_es {
       const std::size_t lo = range.first, hi = range.second;
       for (std::size_t k = 0; k < n; ++k) la::axpy(hi - lo, zw[k], &Bt_[k * n + lo], &bz[lo]);
     });
+    if (factored_) q_.apply(1, bz.data(), n, false);  // B = Q·S
   }
 
   void decompose() {
+    namespace la = detail::linalg;
     std::vector<T> ev(n_);
-    detail::linalg::symmetric_eigen<T>(n_, C_, ev, Bt_, detail::linalg::eigen_auto, threads_);
+    sync_covariance();
+    if (factored_) {
+      la::eigen_dc_factored<T>(n_, C_, ev, Bt_, refl_, tau_, la::eigen_dc_leaf, threads_);
+      q_.assign(n_, refl_.data(), tau_.data(), threads_);
+    } else {
+      la::symmetric_eigen<T>(n_, C_, ev, Bt_, la::eigen_auto, threads_);
+    }
     const T top = std::max(ev[n_ - 1], std::numeric_limits<T>::min());
     for (std::size_t k = 0; k < n_; ++k)
       D_[k] = std::sqrt(std::max(ev[k], top * std::numeric_limits<T>::epsilon() *
@@ -636,6 +674,37 @@ class basic_cma_es {
     }
   }
 
+  /// C's upper triangle from its lower one after rank-μ updates (mirror_lower; full C only).
+  void sync_covariance() const {
+    if (!c_upper_stale_) return;
+    detail::linalg::mirror_lower(n_, C_.data(), threads_);
+    c_upper_stale_ = false;
+  }
+
+  /// NoEffectAxis for axis i: m_j == m_j + 0.1σ·d_i·b_ij for every j. The unit vector b_i has an
+  /// entry |b_ij| ≥ 1/√n, whose step exceeds half an ulp of every |m_j| when
+  /// 0.1σ·d_i/√n > 2·max(ε·max|m_j|, smallest normal): then the answer is false without forming
+  /// b_i (O(n²) in the factored form).
+  bool no_effect_axis(std::size_t i) const {
+    const std::size_t n = n_;
+    const T s = T(0.1) * sigma_ * D_[i];
+    T mmax = T(0);
+    for (std::size_t j = 0; j < n; ++j) mmax = std::max(mmax, std::abs(mean_[j]));
+    if (std::abs(s) / std::sqrt(static_cast<T>(n)) >
+        T(2) * std::max(std::numeric_limits<T>::epsilon() * mmax, std::numeric_limits<T>::min()))
+      return false;
+    std::vector<T> b(n);
+    if constexpr (sep) {
+      b[i] = T(1);
+    } else {
+      std::copy(&Bt_[i * n], &Bt_[i * n] + n, b.begin());
+      if (factored_) q_.apply(1, b.data(), n, false);
+    }
+    for (std::size_t j = 0; j < n; ++j)
+      if (mean_[j] != mean_[j] + s * b[j]) return false;
+    return true;
+  }
+
   stop first_stop() const {
     const std::size_t n = n_;
     const T nT = static_cast<T>(n);
@@ -659,15 +728,7 @@ class basic_cma_es {
       small_x = sigma_ * std::abs(pc_[j]) < tolx && sigma_ * std::sqrt(diag(j)) < tolx;
     if (small_x) return stop::tol_x;
     // NoEffectAxis: m unchanged by 0.1σ·d_i·b_i, i = g mod n
-    {
-      const std::size_t i = run_generation_ % n;
-      bool no_effect = true;
-      for (std::size_t j = 0; j < n && no_effect; ++j) {
-        const T bij = sep ? (i == j ? T(1) : T(0)) : Bt_[i * n + j];
-        no_effect = mean_[j] == mean_[j] + T(0.1) * sigma_ * D_[i] * bij;
-      }
-      if (no_effect) return stop::no_effect_axis;
-    }
+    if (no_effect_axis(run_generation_ % n)) return stop::no_effect_axis;
     for (std::size_t j = 0; j < n; ++j)
       if (mean_[j] == mean_[j] + T(0.2) * sigma_ * std::sqrt(diag(j))) return stop::no_effect_coord;
     {
@@ -772,7 +833,15 @@ class basic_cma_es {
   T mueff_ = 0, cc_ = 0, cs_ = 0, c1_ = 0, cmu_ = 0, ds_ = 0, chin_ = 0;
   // run state
   T sigma_ = 0, sigma0_run_ = 0;
-  std::vector<T> mean_, ps_, pc_, C_, Bt_, D_;
+  // Bt_: rows = eigenvectors; of C (B's columns) below eigen_dc_min_n, of the tridiagonal
+  // T = QᵀCQ from there on (factored_: B = Q·S, Q from the packed reflectors refl_ and τ tau_)
+  std::vector<T> mean_, ps_, pc_, Bt_, D_, refl_, tau_;
+  // C (sep: its diagonal); mutable: sync_covariance() mirrors the lower triangle the rank-μ
+  // updates write (c_upper_stale_) into the upper one when a reader needs the whole matrix
+  mutable std::vector<T> C_;
+  mutable bool c_upper_stale_ = false;
+  detail::linalg::householder_product<T> q_;
+  bool factored_ = false;
   std::vector<T> z_, zd_, y_;
   std::uint64_t gens_since_eigen_ = 0;
   std::uint32_t generation_ = 0, run_generation_ = 0, restart_ = 0, large_restarts_ = 0;

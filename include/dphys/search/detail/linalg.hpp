@@ -556,13 +556,33 @@ void gemm(std::size_t m, std::size_t n, std::size_t k, const T* A, const T* B, T
   gemm_ld(m, n, k, A, k, B, n, C, n, threads);
 }
 
+/// The upper triangle of the n×n row-major C from its lower triangle (C becomes exactly
+/// symmetric), in 32×32 tiles (the upper triangle is written column-wise); with threads
+/// (threads_for), tiles of columns as tasks.
+template <class T>
+void mirror_lower(std::size_t n, T* C, int threads = 1) {
+  constexpr std::size_t TB = 32;
+  // the upper triangle's columns [i0, i0 + TB) from the lower triangle's rows
+  auto mirror = [=](std::size_t i0) {
+    for (std::size_t j0 = 0; j0 <= i0; j0 += TB)
+      for (std::size_t i = i0; i < std::min(i0 + TB, n); ++i)
+        for (std::size_t j = j0; j < std::min(j0 + TB, i); ++j) C[j * n + i] = C[i * n + j];
+  };
+  const std::size_t tiles = (n + TB - 1) / TB;
+  // a strided copy costs about as much as two multiply–adds
+  run_tasks(tiles, threads_for(threads, double(n) * double(n)),
+            [&](std::size_t t) { mirror((tiles - 1 - t) * TB); });
+}
+
 /// C (n×n symmetric, row-major) ← alpha·C + Σ_r coef[r]·v_r v_rᵀ with V (rank×n, row-major).
 /// Element (i, j) = (((alpha·C_ij + (coef_0 v_0i)·v_0j) + (coef_1 v_1i)·v_1j) + ...); the lower
-/// triangle is computed and mirrored, so C stays exactly symmetric. With threads (threads_for):
-/// row blocks of the lower triangle, then tiles of the mirror, as tasks.
+/// triangle is computed (from C's lower triangle) and, with `mirror`, mirrored (mirror_lower), so
+/// C stays exactly symmetric; without, the upper triangle is left as it was (a caller that reads
+/// it later mirrors first). With threads (threads_for): row blocks of the lower triangle, then
+/// tiles of the mirror, as tasks.
 template <class T>
 void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* coef, const T* V,
-                           T* C, int threads = 1) {
+                           T* C, int threads = 1, bool mirror = true) {
   constexpr std::size_t W = width<T>;
   // rows per block: their common columns (left of the block's first diagonal element) share each
   // load of V; 4 where there are 32 vector registers (AVX-512), else 1
@@ -631,19 +651,12 @@ void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* co
       }
     }
   };
-  constexpr std::size_t TB = 32;  // mirrored in tiles (the upper triangle is written column-wise)
-  // the upper triangle's columns [i0, i0 + TB) from the lower triangle's rows
-  auto mirror = [&](std::size_t i0) {
-    for (std::size_t j0 = 0; j0 <= i0; j0 += TB)
-      for (std::size_t i = i0; i < std::min(i0 + TB, n); ++i)
-        for (std::size_t j = j0; j < std::min(j0 + TB, i); ++j) C[j * n + i] = C[i * n + j];
-  };
-  const std::size_t blocks = (n + RB - 1) / RB, tiles = (n + TB - 1) / TB;
+  const std::size_t blocks = (n + RB - 1) / RB;
   const std::size_t th = threads_for(threads, 0.5 * double(n) * double(n) * double(rank));
   if (th <= 1) {
     std::vector<T> a(rank * RB);
     for (std::size_t b = 0; b < blocks; ++b) row_block(b * RB, a.data());
-    for (std::size_t t = 0; t < tiles; ++t) mirror(t * TB);
+    if (mirror) mirror_lower(n, C, 1);
     return;
   }
   // groups of 8 row blocks, the longest rows first (dynamic dealing then ends evenly)
@@ -654,7 +667,7 @@ void symmetric_rank_update(std::size_t n, T alpha, std::size_t rank, const T* co
     const std::size_t g = groups - 1 - t;
     for (std::size_t b = g * G; b < std::min(blocks, (g + 1) * G); ++b) row_block(b * RB, a.data());
   });
-  run_tasks(tiles, th, [&](std::size_t t) { mirror((tiles - 1 - t) * TB); });
+  if (mirror) mirror_lower(n, C, threads);
 }
 
 /// √(a² + b²) without the cost of std::hypot: direct in the safe range, scaled outside it.
@@ -1563,6 +1576,118 @@ void block_reflector(std::size_t k, std::size_t m, const T* U, const T* tau, T* 
   }
 }
 
+/// Rows u_p (p < k, length m) of the block of reflectors k0 .. k0+k−1 of tridiagonalize_blocked
+/// (reflector j acts on entries j+1 .. n, m = n − k0 − 1): zero before p, 1 at p, then
+/// v_j[j+2 .. n) read from tail(j) (m − p − 1 entries); UT (m rows of k) is their transpose.
+template <class T, class Tail>
+void reflector_block(std::size_t k0, std::size_t k, std::size_t m, Tail tail, T* U, T* UT) {
+  for (std::size_t p = 0; p < k; ++p) {
+    T* u = U + p * m;
+    const T* v = tail(k0 + p);
+    std::fill(u, u + p, T(0));
+    u[p] = T(1);
+    std::copy(v, v + (m - p - 1), u + p + 1);
+  }
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t p = 0; p < k; ++p) UT[i * k + p] = U[p * m + i];
+}
+
+/// Q = H_0 H_1 ⋯ H_{n−2} of tridiagonalize_blocked kept as a product, for applying Q or Qᵀ to
+/// vectors without forming Q (CMA-ES from eigen_dc_min_n on: B = Q·S is never formed, which saves
+/// the back-transformation's ≈ n³ multiply–adds per decomposition for ≈ n² per sample).
+/// Built from the packed reflectors (v_j[j+2 .. n) of reflector j = 0 .. n−2, one after the other:
+/// packed_size(n) values) and τ_0 .. τ_{n−2}; held as compact-WY blocks of `block` reflectors,
+/// H_{k0} ⋯ H_{k0+k−1} = I − Uᵀ·Tm·U (block_reflector), U and Uᵀ stored for both products.
+template <class T>
+class householder_product {
+ public:
+  static constexpr std::size_t block = 32;
+  static std::size_t packed_size(std::size_t n) { return n >= 2 ? (n - 1) * (n - 2) / 2 : 0; }
+  /// The packed reflectors of tridiagonalize_blocked's a (n×n, reflector j in a[j·n + j+2 .. n)).
+  static void pack(std::size_t n, const T* a, T* packed) {
+    for (std::size_t j = 0; j + 2 < n; ++j) packed = std::copy(a + j * n + j + 2, a + j * n + n, packed);
+  }
+  /// Q of n×n from packed_size(n) packed reflector entries and n − 1 values τ (n ≥ 1). All τ = 0:
+  /// Q = I, and apply() leaves its input unchanged. With threads (threads_for), the blocks are
+  /// built as tasks.
+  void assign(std::size_t n, const T* packed, const T* tau, int threads = 1) {
+    n_ = n;
+    identity_ = std::all_of(tau, tau + (n >= 1 ? n - 1 : 0), [](T t) { return t == T(0); });
+    const std::size_t nb = blocks();
+    off_.assign(nb + 1, 0);
+    std::vector<std::size_t> start(n >= 2 ? n - 1 : 0);
+    for (std::size_t j = 0, o = 0; j + 1 < n; ++j) {
+      start[j] = o;
+      o += n - 2 - j;
+    }
+    for (std::size_t b = 0; b < nb; ++b) off_[b + 1] = off_[b] + rows(b) * len(b);
+    U_.resize(off_[nb]);
+    UT_.resize(off_[nb]);
+    Tm_.assign(nb * block * block, T(0));
+    TmT_.assign(nb * block * block, T(0));
+    // block b's Tm costs ≈ block²/2 dot products of length m: as much as its U and Uᵀ copies ×8
+    run_tasks(nb, threads_for(threads, 10.0 * double(n) * double(n)), [&](std::size_t b) {
+      const std::size_t k = rows(b), m = len(b);
+      T* U = U_.data() + off_[b];
+      reflector_block(b * block, k, m, [&](std::size_t j) { return packed + start[j]; }, U,
+                      UT_.data() + off_[b]);
+      T* Tm = Tm_.data() + b * block * block;
+      block_reflector(k, m, U, tau + b * block, Tm);
+      T* TmT = TmT_.data() + b * block * block;
+      for (std::size_t p = 0; p < k; ++p)
+        for (std::size_t q = 0; q < k; ++q) TmT[q * k + p] = Tm[p * k + q];
+    });
+  }
+  [[nodiscard]] std::size_t size() const { return n_; }
+  [[nodiscard]] bool identity() const { return identity_; }
+  /// y ← Q·y (transpose: Qᵀ·y) for the `count` vectors y_c = Y + c·ldy (length n): block by block
+  /// (Q: the last first), y ← y − Uᵀ·(Tm·(U·y)) (Qᵀ: Tmᵀ) as three matrix products (gemm_rows)
+  /// over all vectors at once. Each vector's result depends on it alone, so with threads
+  /// (threads_for) the vectors are split among tasks and the results are bitwise the same.
+  void apply(std::size_t count, T* Y, std::size_t ldy, bool transpose, int threads = 1) const {
+    if (identity_ || count == 0 || n_ < 2) return;
+    const std::size_t nb = blocks();
+    const std::size_t th = threads_for(threads, 2.0 * double(count) * double(n_) * double(n_));
+    const std::size_t tasks = std::min(th, count);
+    run_tasks(tasks, th, [&](std::size_t t) {
+      const auto range = strip(count, tasks, t, 1);
+      const std::size_t R = range.second - range.first;
+      if (R == 0) return;
+      T* const Yr = Y + range.first * ldy;
+      std::vector<T> W1(R * block), W2(R * block);
+      T *w1 = W1.data(), *w2 = W2.data();
+      for (std::size_t s = 0; s < nb; ++s) {
+        const std::size_t b = transpose ? s : nb - 1 - s;
+        const std::size_t k = rows(b), m = len(b), o = b * block + 1;
+        const T* U = U_.data() + off_[b];
+        const T* UT = UT_.data() + off_[b];
+        const T* Tb = (transpose ? Tm_ : TmT_).data() + b * block * block;
+        gemm_rows<T>(
+            R, k, m, [=](std::size_t c) { return Yr + c * ldy + o; },
+            [=](std::size_t i) { return UT + i * k; }, [=](std::size_t c) { return w1 + c * k; });
+        gemm_rows<T>(
+            R, k, k, [=](std::size_t c) { return w1 + c * k; },
+            [=](std::size_t q) { return Tb + q * k; }, [=](std::size_t c) { return w2 + c * k; });
+        gemm_rows<T, true>(
+            R, m, k, [=](std::size_t c) { return w2 + c * k; },
+            [=](std::size_t p) { return U + p * m; }, [=](std::size_t c) { return Yr + c * ldy + o; });
+      }
+    });
+  }
+
+ private:
+  [[nodiscard]] std::size_t blocks() const { return n_ >= 2 ? (n_ - 2) / block + 1 : 0; }
+  [[nodiscard]] std::size_t rows(std::size_t b) const {
+    return std::min(block, n_ - 1 - b * block);
+  }
+  [[nodiscard]] std::size_t len(std::size_t b) const { return n_ - b * block - 1; }
+
+  std::size_t n_ = 0;
+  bool identity_ = true;
+  std::vector<T> U_, UT_, Tm_, TmT_;  // per block: U (k rows of m), Uᵀ, Tm and Tmᵀ (k×k)
+  std::vector<std::size_t> off_;       // block b's U and Uᵀ start at off_[b]
+};
+
 /// Q·s_r for Q = H_0 ⋯ H_{n−2} of tridiagonalize_blocked (reflectors in a, τ in tau) and the rows
 /// s_r of Z: writes Q·s_r to row r of out (out may be a). Works on X = Sᵀ (X's columns ordered by
 /// where the s_r's last non-zero entry is, descending) in the workspace X, applying the blocks of
@@ -1596,15 +1721,7 @@ void back_transform_blocked(std::size_t n, const T* a, const T* tau, const T* Z,
     const std::size_t k0 = b * KB, k1 = std::min(k0 + KB, n - 1), k = k1 - k0, m = n - k0 - 1;
     while (active < n && hi[ord[active]] > k0 + 1) ++active;
     if (active == 0) continue;
-    for (std::size_t p = 0; p < k; ++p) {
-      T* u = U + p * m;
-      const T* v = a + (k0 + p) * n;
-      std::fill(u, u + p, T(0));
-      u[p] = T(1);
-      std::copy(v + k0 + p + 2, v + n, u + p + 1);
-    }
-    for (std::size_t i = 0; i < m; ++i)
-      for (std::size_t p = 0; p < k; ++p) UT[i * k + p] = U[p * m + i];
+    reflector_block(k0, k, m, [=](std::size_t j) { return a + j * n + j + 2; }, U, UT);
     block_reflector(k, m, U, tau + k0, Tm);
     T* Xb = X + (k0 + 1) * n;
     const T *Ud = U, *UTd = UT, *Td = Tm;
@@ -1664,6 +1781,37 @@ void eigen_dc(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> 
 inline constexpr std::size_t eigen_auto = static_cast<std::size_t>(-1);
 inline constexpr std::size_t eigen_dc_min_n = 400;
 inline constexpr std::size_t eigen_dc_leaf = 32;
+
+/// eigen_dc without the back-transformation: A = Q·S·diag(w)·Sᵀ·Qᵀ with w ascending, the rows
+/// of st the eigenvectors of the tridiagonal (row k belongs to w[k]) and Q = H_0 ⋯ H_{n−2}
+/// returned as packed reflectors (householder_product::packed_size(n) values) and τ (n − 1
+/// values); apply Q with householder_product. w and st are bitwise eigen_dc's before its
+/// back-transformation (Q·s_k equals eigen_dc's eigenvector k up to rounding). Same errors as
+/// eigen_dc; n ≥ 2.
+template <class T>
+void eigen_dc_factored(std::size_t n, std::span<const T> A, std::span<T> w, std::span<T> st,
+                       std::span<T> packed, std::span<T> tau, std::size_t leaf = eigen_dc_leaf,
+                       int threads = 1) {
+  if (n < 2 || A.size() != n * n || w.size() != n || st.size() != n * n ||
+      packed.size() != householder_product<T>::packed_size(n) || tau.size() != n - 1)
+    throw std::invalid_argument("eigen_dc_factored: sizes do not match n = " + std::to_string(n));
+  for (std::size_t i = 0; i < n * n; ++i)
+    if (!std::isfinite(A[i]))
+      throw std::runtime_error("symmetric_eigen: non-finite matrix entry at (" +
+                               std::to_string(i / n) + ", " + std::to_string(i % n) + ")");
+  dc_work<T>& dw = dc_workspace<T>(n);
+  T* const a = dw.Z.get();  // the reduction's matrix (tridiagonal_dc writes its vectors to st)
+  std::copy(A.begin(), A.end(), a);
+  std::vector<T> e(n), t(n);
+  tridiagonalize_blocked(n, a, w.data(), e.data(), t.data(), dw.scratch, threads);
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isfinite(w[i]) || !std::isfinite(e[i]))
+      throw std::runtime_error("symmetric_eigen: non-finite tridiagonal entry at index " +
+                               std::to_string(i) + " (matrix entries too large?)");
+  householder_product<T>::pack(n, a, packed.data());
+  std::copy(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(n - 1), tau.begin());
+  tridiagonal_dc(n, w.data(), e.data(), st.data(), leaf, dw, threads);
+}
 
 /// Eigen-decomposition of a symmetric n×n matrix A (row-major; only symmetry is assumed):
 /// A = Vᵀ diag(w) V with w ascending and the ROWS of vt the orthonormal eigenvectors
