@@ -95,30 +95,58 @@ inline double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-/// Measured floating-point peak of one core: 16 independent chains of fused multiply-adds on the
-/// native batch (2 flops per lane per FMA), best of `reps` runs of `iters` iterations, timed in
-/// thread CPU time (so other processes on the machine do not lower it).
+/// Measured floating-point peak of one core: independent chains of fused multiply-adds
+/// acc = acc·a + b on the native batch (2 flops per lane per FMA), best of `reps` runs of `iters`
+/// iterations, timed in thread CPU time (so other processes on the machine do not lower it).
+///
+/// Why the loop is written as it is:
+///  - The accumulators are a local array of raw registers, indexed only by fully unrolled loops, so
+///    they live in registers for the whole timed loop: the loop body is the FMAs plus the loop
+///    counter, with no load or store. (The earlier kernel put an empty `asm volatile("" : "+v"(acc))`
+///    on every accumulator after every round; g++ 12 then stored all 16 zmm accumulators to the
+///    stack each iteration, the loop was bound by stores, and the "peak" it reported was 2.8×
+///    too low on a Zen 4 core: 41.5–41.9 instead of 117 GFLOP/s fp32.)
+///  - No folding: without -ffast-math the compiler may not reassociate a dependent chain of
+///    roundings, so every FMA is executed. The only optimisation barrier is on the loop-invariant
+///    operands a and b, once per iteration (an empty asm that emits no instruction): it keeps the
+///    compiler from reasoning about their values, and costs nothing because they stay in registers.
+///  - The result is consumed after the loop (summed and stored to a volatile), so nothing is dead.
+///  - Enough chains to hide the latency: a core needs FMA latency × FMA pipes chains in flight (4 × 2
+///    = 8 on Zen 4 and on Intel cores with two FMA ports; fewer with 512-bit ops on Zen 4, which issue
+///    one per cycle). With 32 vector registers (AVX-512) 24 chains are used (3× that); with 16 (AVX2)
+///    12 chains plus a and b fill the register file without spilling (1.5×).
 inline double fma_peak_flops(int reps = 5, long iters = 2'000'000) {
   using B = dphys::simd::native;
+  using R = typename B::register_type;
   constexpr std::size_t lanes = B::size;
-  constexpr int chains = 16;
+#if defined(__AVX512F__)
+  constexpr int chains = 24;
+#else
+  constexpr int chains = 12;
+#endif
   double best = 0.0;
   float sink = 0.0f;
   for (int r = 0; r < reps; ++r) {
-    B acc[chains];
-    for (int c = 0; c < chains; ++c) acc[c] = B(1.0f + 0.001f * static_cast<float>(c));
-    const B a(0.9999999f), b(1e-7f);
+    R acc[chains];
+#pragma GCC unroll 32
+    for (int c = 0; c < chains; ++c) acc[c] = B(1.0f + 0.001f * static_cast<float>(c)).data;
+    R a = B(0.9999999f).data, b = B(1e-7f).data;
     const double t0 = thread_cpu_seconds();
     for (long i = 0; i < iters; ++i) {
-      for (int c = 0; c < chains; ++c) acc[c] = B(fused_multiply_add(acc[c].data, a.data, b.data));
-      // Keeps every chain in a register and opaque to the optimiser (no folding, no hoisting).
-      for (int c = 0; c < chains; ++c) asm volatile("" : "+v"(acc[c].data));
+      asm volatile("" : "+v"(a), "+v"(b));  // opaque loop-invariant operands; no instruction
+#pragma GCC unroll 32
+      for (int c = 0; c < chains; ++c) acc[c] = fused_multiply_add(acc[c], a, b);
     }
     const double s = thread_cpu_seconds() - t0;
-    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(acc[c]);
+#pragma GCC unroll 32
+    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(B(acc[c]));
     best = std::max(best, 2.0 * static_cast<double>(lanes) * chains * static_cast<double>(iters) / s);
   }
-  if (sink == 42.0f) std::fputs("", stderr);  // the result is observable
+  // The result is observable: a volatile store cannot be removed. (The earlier
+  // `if (sink == 42.0f) std::fputs("", stderr)` was not enough on its own: g++ drops an fputs of an
+  // empty string, and with it the whole loop, once nothing else keeps the accumulators alive.)
+  volatile float observed = sink;
+  static_cast<void>(observed);
   return best;
 }
 
