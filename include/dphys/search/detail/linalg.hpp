@@ -1311,7 +1311,8 @@ inline constexpr std::size_t team_min_m = 128;
 /// matrix–vector product (symv_strip) and a share of the panel's dot products Wᵀv, Vᵀv; (B) the
 /// strip's y −= V(Wᵀv) + W(Vᵀv) and w = τy; (C) after the serial dot for α, the strip's w += αv
 /// and the next column's panel updates (the scalar w[j+1] it needs computed ahead by the master,
-/// as the same operation). The trailing update's 6-row chunks are jobs too. Every element gets
+/// as the same operation). The trailing update's 6-row chunks are a job too, in ≈ 8·th tasks of
+/// consecutive chunks (one claim per task: a claim crosses cores). Every element gets
 /// the serial path's operations in its order, so the results are bitwise the same.
 template <class T>
 void tridiagonalize_team(std::size_t n, T* a, T* d, T* e, T* tau, T* V, T* W, T* P, T* yy,
@@ -1391,7 +1392,7 @@ void tridiagonalize_team(std::size_t n, T* a, T* d, T* e, T* tau, T* V, T* W, T*
       }
       T* const Pd = P;
       const T* const* br = brow;
-      const std::size_t chunks = (n - k1 + 5) / 6, per = (chunks + 4095) / 4096;
+      const std::size_t chunks = (n - k1 + 5) / 6, per = std::max<std::size_t>(1, chunks / (8 * th));
       auto trailing = [=](std::size_t t) {  // chunks [t·per, (t+1)·per): rows from c0, 6 a chunk
         for (std::size_t ch = t * per; ch < std::min(chunks, (t + 1) * per); ++ch) {
           const std::size_t c0 = k1 + 6 * ch;
