@@ -160,19 +160,22 @@ T dot_axpy(std::size_t n, const T* x, const T* d, T f, T* e) {
 
 /// The first part of dot_axpy_rows<R> over a length that is a multiple of 8: the same e updates
 /// and, instead of the dot products, their 8 partial sums s[c][0..8) so far (continued by
-/// dot_rows_finish).
+/// dot_rows_finish or dot_axpy_rows with resume). resume: s holds the partial sums of an earlier
+/// stretch (a multiple of 8 long) and is continued instead of starting from zero.
 template <std::size_t R, class T>
 void dot_axpy_rows_head(std::size_t n8, const T* const* x, const T* d, const T* f, T* e,
-                        T (*s)[8]) {
+                        T (*s)[8], bool resume = false) {
   constexpr std::size_t W = width<T>;
   constexpr std::size_t S = 8;
-  for (std::size_t c = 0; c < R; ++c) std::fill(s[c], s[c] + S, T(0));
+  if (!resume)
+    for (std::size_t c = 0; c < R; ++c) std::fill(s[c], s[c] + S, T(0));
   if constexpr (W > 1 && S % W == 0) {
     constexpr std::size_t Q = S / W;
     batch<T> acc[R][Q], vf[R];
     DPHYS_LINALG_UNROLL for (std::size_t c = 0; c < R; ++c) {
       vf[c] = batch<T>(f[c]);
-      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[c][q] = batch<T>(T(0));
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
+        acc[c][q] = batch<T>::load_unaligned(s[c] + q * W);
     }
     for (std::size_t i = 0; i + S <= n8; i += S)
       DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
@@ -203,16 +206,19 @@ void dot_axpy_rows_head(std::size_t n8, const T* const* x, const T* d, const T* 
 
 /// For R rows x[c] at once: out[c] = dot(n, x[c], d) (dot's order) and
 /// e[i] = ((e[i] + f[0]·x[0][i]) + f[1]·x[1][i]) + ... — the symmetric matrix–vector product of
-/// tridiagonalize_blocked, R rows per pass over e and d (R independent sums in flight).
+/// tridiagonalize_blocked, R rows per pass over e and d (R independent sums in flight). resume:
+/// the dot products continue the partial sums of dot_axpy_rows_head over an earlier stretch.
 template <std::size_t R, class T>
-void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T* e, T* out) {
+void dot_axpy_rows(std::size_t n, const T* const* xp, const T* d, const T* f, T* e, T* out,
+                   T (*resume)[8] = nullptr) {
   constexpr std::size_t W = width<T>;
   constexpr std::size_t S = 8;
   const T* x[R];
   for (std::size_t c = 0; c < R; ++c) x[c] = xp[c];
-  T s[R][S];
+  T own[R][S];
+  T (*s)[S] = resume ? resume : own;
   std::size_t i = n - n % S;
-  dot_axpy_rows_head<R>(i, x, d, f, e, s);
+  dot_axpy_rows_head<R>(i, x, d, f, e, s, resume != nullptr);
   if constexpr (W > 1 && S % W == 0) {
     for (; i + W <= n; i += W) {  // the rest by single batches into the same partial sums
       const auto dv = batch<T>::load_unaligned(d + i);
@@ -1162,48 +1168,37 @@ void dot_rows_finish(std::size_t n, const T* u, const T* const* x, T (*s)[8], T*
              ((s[c][1] + s[c][5]) + (s[c][3] + s[c][7]));
 }
 
-/// Trailing sizes from which tridiagonalize_blocked splits the product A₂₂·v into tasks (below, a
-/// column's product takes a few microseconds, as long as a pool job).
+/// Trailing sizes from which tridiagonalize_blocked runs on threads (tridiagonalize_team).
 inline constexpr std::size_t symv_parallel_min_m = 256;
 
-/// Rows and columns [lo, hi) of tridiagonalize_blocked's product yy = A₂₂·v for column j (trailing
-/// rows j+1 .. n, upper triangle; lo − (j+1) and hi − (j+1) multiples of 8 unless hi = n), every
-/// element as the fused serial pass computes it: yy_i = c_i + o_i with c_i the sum over the rows
-/// j < r < i of v_r·a_ri in row order and o_i row i's part (a_ii·v_i plus the rest of its 8-row
-/// block plus its dot product right of the block in dot's order). First c_i for the rows above lo
-/// (one pass over that rectangle), then the fused pass over the rows [lo, hi) — 8 at a time, their
-/// dot products continued over the columns right of hi (read again by the strips there). Strips of
-/// equal width read equal areas: w·(m − w/2).
+/// Trailing sizes m from which the product y = A₂₂·v of column j is computed in two parts, on any
+/// number of threads (so every thread count gives the same bits): rows [j+1, cut) and [cut, n).
+inline constexpr std::size_t symv_split_min_m = 256;
+
+/// The first row of the second part of column j's product (n when it is not split): the upper
+/// triangle's rows from j+1 in two parts, the first of ≈ m/3 rows (a multiple of 8). Equal areas
+/// would be (1 − 1/√2)·m ≈ 0.29·m, but the first part's long rows cost less per element than the
+/// second's short ones (diagonal blocks, loop overhead): 0.33·m gave the shortest two-thread time
+/// at n = 1000 (0.29 / 0.33 / 0.37 / 0.40: 28.8 / 28.2 / 28.5 / 29.6 ms).
+inline std::size_t symv_cut(std::size_t n, std::size_t j) {
+  const std::size_t m = n - j - 1;
+  if (m < symv_split_min_m) return n;
+  return j + 1 + (m * 3300 / 10000 + 4) / 8 * 8;
+}
+
+/// One part of tridiagonalize_blocked's product y = A₂₂·v for column j: the fused pass over the
+/// upper triangle's rows [lo, hi) (lo − (j+1) a multiple of 8; hi = n or hi − lo a multiple of 8),
+/// 8 rows at a time. Each row r adds its dot product over the columns > r to y_r and its column
+/// contributions v_r·a_ri to y_i (i > r) — into yy for i < hi, into ex for i ≥ hi. yy[lo, hi) and
+/// ex[hi, n) are set (from zero), nothing else is written, so the two parts of symv_cut run
+/// concurrently; y_i = yy_i (i < cut), (yy_i + ex_i) (i ≥ cut). Unsplit (lo = j+1, hi = n) this is
+/// the single fused pass.
 template <class T>
-void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_t lo,
-                std::size_t hi, T* yy) {
-  constexpr std::size_t W = width<T>, Q = 4, L = Q * W, SR = 8;
-  std::size_t c0 = lo;  // c_i over the rows [j+1, lo), the columns in chunks of L
-  if constexpr (W > 1) {
-    for (; c0 + L <= hi; c0 += L) {
-      batch<T> acc[Q];
-      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = batch<T>(T(0));
-      for (std::size_t r = j + 1; r < lo; ++r) {
-        const batch<T> vr(v[r]);
-        const T* ar = a + r * n + c0;
-        DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-          acc[q] = acc[q] + vr * batch<T>::load_unaligned(ar + q * W);
-      }
-      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q)
-        acc[q].store_unaligned(yy + c0 + q * W);
-    }
-    for (; c0 + W <= hi; c0 += W) {  // the same sums, one batch of columns at a time
-      batch<T> acc(T(0));
-      for (std::size_t r = j + 1; r < lo; ++r)
-        acc = acc + batch<T>(v[r]) * batch<T>::load_unaligned(a + r * n + c0);
-      acc.store_unaligned(yy + c0);
-    }
-  }
-  for (; c0 < hi; ++c0) {
-    T acc = T(0);
-    for (std::size_t r = j + 1; r < lo; ++r) acc = acc + v[r] * a[r * n + c0];
-    yy[c0] = acc;
-  }
+void symv_part(std::size_t n, const T* a, const T* v, std::size_t lo, std::size_t hi, T* yy,
+               T* ex) {
+  constexpr std::size_t SR = 8;
+  std::fill(yy + lo, yy + hi, T(0));
+  if (hi < n) std::fill(ex + hi, ex + n, T(0));
   std::size_t r = lo;
   auto rows_at = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
     const T* rows[R];
@@ -1214,9 +1209,8 @@ void symv_strip(std::size_t n, const T* a, const T* v, std::size_t j, std::size_
     } else {  // R = SR here, and hi − (r + R) is a multiple of 8
       T part[R][8];
       dot_axpy_rows_head<R>(hi - r - R, rows, v + r + R, v + r, yy + r + R, part);
-      const T* right[R];
-      for (std::size_t c = 0; c < R; ++c) right[c] = a + (r + c) * n + hi;
-      dot_rows_finish<R>(n - hi, v + hi, right, part, sv);
+      for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + hi;
+      dot_axpy_rows<R>(n - hi, rows, v + hi, v + r, ex + hi, sv, part);
     }
     symv_diagonal_block<R>(a, n, r, v, sv, yy);
     r += R;
@@ -1306,17 +1300,18 @@ inline constexpr std::size_t team_min_m = 128;
 
 /// tridiagonalize_blocked's multi-thread path (th ≥ 2 threads), in one pool job: the calling
 /// thread (or the worker that starts first) runs the column loop as the team's master, the other
-/// threads help. Each column of ≥ team_min_m trailing rows is three jobs over th row strips of the
-/// trailing rows (multiples of 8 rows from j+1, as symv_strip needs): (A) the strip's
-/// matrix–vector product (symv_strip) and a share of the panel's dot products Wᵀv, Vᵀv; (B) the
-/// strip's y −= V(Wᵀv) + W(Vᵀv) and w = τy; (C) after the serial dot for α, the strip's w += αv
+/// threads help. Each column of ≥ team_min_m trailing rows is three jobs: (A) the two parts of the
+/// matrix–vector product (symv_cut, symv_part; one task when it is not split) and shares of the
+/// panel's dot products Wᵀv, Vᵀv; then over th row strips of the trailing rows (multiples of 8 rows
+/// from j+1): (B) the strip's y = yy + ex (second part), y −= V(Wᵀv) + W(Vᵀv) and w = τy; (C) after
+/// the serial dot for α, the strip's w += αv
 /// and the next column's panel updates (the scalar w[j+1] it needs computed ahead by the master,
 /// as the same operation). The trailing update's 6-row chunks are a job too, in ≈ 8·th tasks of
 /// consecutive chunks (one claim per task: a claim crosses cores). Every element gets
 /// the serial path's operations in its order, so the results are bitwise the same.
 template <class T>
 void tridiagonalize_team(std::size_t n, T* a, T* d, T* e, T* tau, T* V, T* W, T* P, T* yy,
-                         std::size_t th) {
+                         T* ex, std::size_t th) {
   constexpr std::size_t NB = 32;
   spin_team team;
   auto master = [&] {
@@ -1348,22 +1343,20 @@ void tridiagonalize_team(std::size_t n, T* a, T* d, T* e, T* tau, T* V, T* W, T*
           const auto r = strip(m, tasks, t, 8);
           return std::pair<std::size_t, std::size_t>(j + 1 + r.first, j + 1 + r.second);
         };
-        // the product's strips: on 2 threads the first (rows ≥ its diagonal only) 9/16 of the
-        // rows, as the second's rectangle above it is slower to read (column chunks)
-        const std::size_t cut = j + 1 + std::min(m, (m * 9 / 16 + 4) / 8 * 8);
+        const std::size_t cut = symv_cut(n, j), tasks_a = cut < n ? 2 : 1;
         auto job_a = [&](std::size_t t) {
-          auto [lo, hi] = rows(t);
-          if (tasks == 2) (t == 0 ? hi : lo) = cut;
-          if (lo < hi) symv_strip(n, a, v, j, lo, hi, yy);
-          for (std::size_t q = p * t / tasks; q < p * (t + 1) / tasks; ++q) {
+          if (t == 0) symv_part(n, a, v, j + 1, cut, yy, ex);
+          else symv_part(n, a, v, cut, n, yy, ex);
+          for (std::size_t q = p * t / tasks_a; q < p * (t + 1) / tasks_a; ++q) {
             t1[q] = dot(m, &W[q * n + j + 1], v + j + 1);
             t2[q] = dot(m, &V[q * n + j + 1], v + j + 1);
           }
         };
-        team.run(tasks, job_a);
+        team.run(tasks_a, job_a);
         const T tj = tau[j];
         auto job_b = [&](std::size_t t) {
           const auto [lo, hi] = rows(t);
+          for (std::size_t i = std::max(lo, cut); i < hi; ++i) yy[i] = yy[i] + ex[i];
           for (std::size_t q = 0; q < p; ++q)
             rank2_sub(hi - lo, t1[q], &V[q * n + lo], t2[q], &W[q * n + lo], yy + lo);
           for (std::size_t i = lo; i < hi; ++i) w[i] = tj * yy[i];
@@ -1441,11 +1434,12 @@ template <class T>
 void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector<T>& scratch,
                             int threads = 1) {
   constexpr std::size_t NB = 32;
-  if (scratch.size() < 4 * NB * n + n) scratch.resize(4 * NB * n + n);
+  if (scratch.size() < 4 * NB * n + 2 * n) scratch.resize(4 * NB * n + 2 * n);
   T* const V = scratch.data();   // the panel's v_q, rows of n
   T* const W = V + NB * n;       // and its w_q
   T* const P = W + NB * n;       // row c: (w_0[c], v_0[c], w_1[c], ...) for the trailing update
   T* const yy = P + 2 * NB * n;  // A₂₂·v
+  T* const ex = yy + n;          // its second part's contributions from the first (symv_part)
   // the resolved thread count for the matrix–vector products (their size rule: symv_parallel_min_m)
   const std::size_t th_symv = threads_for(threads, parallel_min_work);
   // the team's helpers poll between jobs: no more of them than there are hardware threads
@@ -1453,7 +1447,7 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
   if (th_team > 1 && n >= symv_parallel_min_m) {
     e[n - 1] = T(0);
     tau[n - 1] = T(0);
-    tridiagonalize_team(n, a, d, e, tau, V, W, P, yy, th_team);
+    tridiagonalize_team(n, a, d, e, tau, V, W, P, yy, ex, th_team);
     return;
   }
   T t1[NB], t2[NB];
@@ -1475,29 +1469,17 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
       std::copy(col + j + 1, col + n, v + j + 1);
       std::fill(w, w + n, T(0));
       if (tau[j] == T(0)) continue;
-      // y = A₂₂ v over the trailing rows r > j (upper triangle: row r's dot and column axpy)
-      if (th_symv > 1 && m >= symv_parallel_min_m) {
-        // strips of equal width (multiples of 8 rows from j+1), one per thread
-        run_tasks(th_symv, th_symv, [&](std::size_t t) {
-          const auto range = strip(m, th_symv, t, 8);
-          if (range.first < range.second)
-            symv_strip(n, a, v, j, j + 1 + range.first, j + 1 + range.second, yy);
+      // y = A₂₂ v over the trailing rows r > j (upper triangle: row r's dot and column axpy),
+      // in the two parts of symv_cut from symv_split_min_m rows on (as two tasks with threads)
+      const std::size_t cut = symv_cut(n, j);
+      if (cut < n) {
+        run_tasks(2, th_symv, [&](std::size_t t) {
+          if (t == 0) symv_part(n, a, v, j + 1, cut, yy, ex);
+          else symv_part(n, a, v, cut, n, yy, ex);
         });
+        for (std::size_t i = cut; i < n; ++i) yy[i] = yy[i] + ex[i];
       } else {
-        std::fill(yy + j + 1, yy + n, T(0));
-        // SR rows at a time over their common columns ≥ r + SR, the SR×SR diagonal block apart
-        std::size_t r = j + 1;
-        auto rows_at = [&]<std::size_t R>(std::integral_constant<std::size_t, R>) {
-          const T* rows[R];
-          T sv[R];
-          for (std::size_t c = 0; c < R; ++c) rows[c] = a + (r + c) * n + r + R;
-          dot_axpy_rows<R>(n - r - R, rows, v + r + R, v + r, yy + r + R, sv);
-          symv_diagonal_block<R>(a, n, r, v, sv, yy);
-          r += R;
-        };
-        constexpr std::size_t SR = 8;
-        while (r + SR <= n) rows_at(std::integral_constant<std::size_t, SR>{});
-        while (r < n) rows_at(std::integral_constant<std::size_t, 1>{});
+        symv_part(n, a, v, j + 1, n, yy, ex);
       }
       // the panel's earlier updates: y −= V(Wᵀv) + W(Vᵀv)
       for (std::size_t q = 0; q < p; ++q) {
