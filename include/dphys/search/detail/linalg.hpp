@@ -768,6 +768,46 @@ void tridiagonal_ql(std::size_t n, T* d, T* e, T* vt, std::size_t ld) {
   }
 }
 
+/// For t_i = z_i / ((D_i − D0) − x), i in [0, n): sum = Σ z_i·t_i and dsum = Σ t_i², each in 8
+/// partial sums by i mod 8 combined as dot does (so every SIMD width gives the same bits).
+template <class T>
+void secular_sums(std::size_t n, const T* z, const T* D, T D0, T x, T& sum, T& dsum) {
+  constexpr std::size_t W = width<T>;
+  T s[8] = {}, ds[8] = {};
+  std::size_t i = 0;
+  if constexpr (W > 1 && 8 % W == 0) {
+    constexpr std::size_t Q = 8 / W;
+    batch<T> acc[Q], dacc[Q];
+    const batch<T> vd0(D0), vx(x);
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) acc[q] = dacc[q] = batch<T>(T(0));
+    for (; i + 8 <= n; i += 8)
+      DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+        const auto zv = batch<T>::load_unaligned(z + i + q * W);
+        const auto t = zv / ((batch<T>::load_unaligned(D + i + q * W) - vd0) - vx);
+        acc[q] = acc[q] + zv * t;
+        dacc[q] = dacc[q] + t * t;
+      }
+    DPHYS_LINALG_UNROLL for (std::size_t q = 0; q < Q; ++q) {
+      acc[q].store_unaligned(s + q * W);
+      dacc[q].store_unaligned(ds + q * W);
+    }
+  } else {
+    for (; i + 8 <= n; i += 8)
+      for (std::size_t l = 0; l < 8; ++l) {
+        const T t = z[i + l] / ((D[i + l] - D0) - x);
+        s[l] += z[i + l] * t;
+        ds[l] += t * t;
+      }
+  }
+  for (std::size_t l = 0; i < n; ++i, ++l) {
+    const T t = z[i] / ((D[i] - D0) - x);
+    s[l] += z[i] * t;
+    ds[l] += t * t;
+  }
+  sum = ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  dsum = ((ds[0] + ds[4]) + (ds[2] + ds[6])) + ((ds[1] + ds[5]) + (ds[3] + ds[7]));
+}
+
 /// Roots of the secular equation 1/ρ + Σ_i z_i²/(D_i − λ) = 0 (ρ > 0, D strictly ascending, all
 /// z_i ≠ 0), one in each (D_j, D_{j+1}) and the last in (D_{k−1}, D_{k−1} + ρ‖z‖²]. Root j is
 /// λ_j = D[org[j]] + tau[j] (shifted to the nearer pole for accuracy) and delta[j·k + i] =
@@ -789,8 +829,9 @@ void secular_roots(std::size_t k, const T* D, const T* z, T rho, std::size_t* or
     T lo = T(0), hi = rho * zsq;
     if (j + 1 < k) {
       const T mid = (D[j + 1] - D[j]) / T(2);
-      T f = rinv;
-      for (std::size_t i = 0; i < k; ++i) f += z[i] * (z[i] / ((D[i] - D[j]) - mid));
+      T sm = T(0), unused = T(0);
+      secular_sums(k, z, D, D[j], mid, sm, unused);
+      const T f = rinv + sm;
       if (f >= T(0)) {
         hi = mid;
       } else {
@@ -806,16 +847,8 @@ void secular_roots(std::size_t k, const T* D, const T* z, T rho, std::size_t* or
     T x = lo + (hi - lo) / T(2);
     for (int it = 0; it < 300; ++it) {
       T psi = T(0), dpsi = T(0), phi = T(0), dphi = T(0);
-      for (std::size_t i = 0; i < split; ++i) {
-        const T t = z[i] / (dl[i] - x);
-        psi += z[i] * t;
-        dpsi += t * t;
-      }
-      for (std::size_t i = split; i < k; ++i) {
-        const T t = z[i] / (dl[i] - x);
-        phi += z[i] * t;
-        dphi += t * t;
-      }
+      secular_sums(split, z, dl, T(0), x, psi, dpsi);
+      secular_sums(k - split, z + split, dl + split, T(0), x, phi, dphi);
       const T f = rinv + psi + phi;
       const T err = T(8) * (std::abs(psi) + std::abs(phi)) + rinv + std::abs(x) * (dpsi + dphi);
       if (f == T(0) || std::abs(f) <= eps * err) break;
@@ -959,11 +992,39 @@ void dc_merge(std::size_t o, std::size_t n1, std::size_t N, T beta, T* d, T* Z, 
     const std::size_t th_k2 = threads_for(threads, 4.0 * double(k) * double(k));
     // Gu–Eisenstat: the z for which the computed roots are exact, so the vectors are orthogonal
     w.what.resize(k);
+    // (W consecutive i at once, each with its own product over j in order: the same bits)
     run_tasks(groups, th_k2, [&](std::size_t t) {
-      for (std::size_t i = t * G; i < std::min(k, (t + 1) * G); ++i) {
-        T v = w.delta[i * k + i];
+      constexpr std::size_t W = width<T>;
+      const T* const dlt = w.delta.get();
+      const T* const Dk = w.Dk.data();
+      const std::size_t i1 = std::min(k, (t + 1) * G);
+      std::size_t i = t * G;
+      if constexpr (W > 1) {
+        for (; i + W <= i1; i += W) {
+          T vv[W];
+          for (std::size_t l = 0; l < W; ++l) vv[l] = dlt[(i + l) * k + i + l];
+          auto v = batch<T>::load_unaligned(vv);
+          const auto di = batch<T>::load_unaligned(Dk + i);
+          auto factors = [&](std::size_t j0, std::size_t j1) {  // no lane's own index in [j0, j1)
+            for (std::size_t j = j0; j < j1; ++j)
+              v = v * (batch<T>::load_unaligned(dlt + j * k + i) / (di - batch<T>(Dk[j])));
+          };
+          factors(0, i);
+          v.store_unaligned(vv);
+          for (std::size_t j = i; j < i + W; ++j)
+            for (std::size_t l = 0; l < W; ++l)
+              if (i + l != j) vv[l] *= dlt[j * k + i + l] / (Dk[i + l] - Dk[j]);
+          v = batch<T>::load_unaligned(vv);
+          factors(i + W, k);
+          v.store_unaligned(vv);
+          for (std::size_t l = 0; l < W; ++l)
+            w.what[i + l] = std::copysign(std::sqrt(std::max(T(0), -vv[l])), w.zk[i + l]);
+        }
+      }
+      for (; i < i1; ++i) {
+        T v = dlt[i * k + i];
         for (std::size_t j = 0; j < k; ++j)
-          if (j != i) v *= w.delta[j * k + i] / (w.Dk[i] - w.Dk[j]);
+          if (j != i) v *= dlt[j * k + i] / (Dk[i] - Dk[j]);
         w.what[i] = std::copysign(std::sqrt(std::max(T(0), -v)), w.zk[i]);
       }
     });
