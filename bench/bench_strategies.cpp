@@ -17,7 +17,10 @@
 //             run, after --eigen-gens generations) on --threads threads: the calling thread's CPU
 //             time, best of 5, of the whole decomposition (total_s) and (n ≥ 400) of its phases:
 //             tridiagonal_s, tridiagonal_eigen_s, back_transform_s; the same in wall time
-//             (*_wall_s), and total_cpu_s (process CPU time, all threads).
+//             (*_wall_s), and total_cpu_s (process CPU time, all threads). total_s is
+//             symmetric_eigen (eigenvectors formed, as xNES uses it); cma_decomposition_s is what
+//             cma_es does from n = 400 on (eigen_dc_factored + Q's compact-WY blocks, q_blocks_s;
+//             no back-transformation), also per generation of the lazy interval.
 //   peers     dims 40 of sphere/ellipsoid/rosenbrock, 5 seeds, CMA-ES: exit status 1 unless each
 //             median (hits only) is within 15% of pagmo2's and DEAP's (RESULTS.md) and sphere and
 //             ellipsoid hit on 5/5 seeds, Rosenbrock on >= 3/5. Used by a `slow` CTest.
@@ -346,7 +349,7 @@ void mode_eigen(const options& o) {
       cpu = std::min(cpu, c);
       wall = std::min(wall, w);
     }
-  } total, tri, dc, back;
+  } total, tri, dc, back, cma, qb;
   double total_proc = 1e300;
   for (int r = 0; r < reps; ++r) {
     const double t0 = thread_cpu_now(), p0 = process_cpu_now();
@@ -376,6 +379,22 @@ void mode_eigen(const options& o) {
       dc.add(t2 - t1, secs(w1, w2));
       back.add(t3 - t2, secs(w2, w3));
     }
+    // what cma_es does from n = 400 on: no back-transformation, Q kept as compact-WY blocks
+    std::vector<double> st(n * n), packed(la::householder_product<double>::packed_size(n)),
+        tq(n - 1);
+    la::householder_product<double> q;
+    for (int r = 0; r < reps; ++r) {
+      const double t0 = thread_cpu_now();
+      const auto w0 = steady::now();
+      la::eigen_dc_factored<double>(n, C, w, st, packed, tq, la::eigen_dc_leaf, th);
+      const double t1 = thread_cpu_now();
+      const auto w1 = steady::now();
+      q.assign(n, packed.data(), tq.data(), th);
+      const double t2 = thread_cpu_now();
+      const auto w2 = steady::now();
+      cma.add(t2 - t0, secs(w0, w2));
+      qb.add(t2 - t1, secs(w1, w2));
+    }
   }
   std::cout << "{\"bench\":\"dphys_eigen\",\"dim\":" << n << ",\"threads\":" << th
             << ",\"generations\":" << o.eigen_gens << ",\"eigen_interval\":" << es.eigen_interval()
@@ -387,7 +406,12 @@ void mode_eigen(const options& o) {
               << ",\"back_transform_s\":" << jnum(back.cpu)
               << ",\"tridiagonal_wall_s\":" << jnum(tri.wall)
               << ",\"tridiagonal_eigen_wall_s\":" << jnum(dc.wall)
-              << ",\"back_transform_wall_s\":" << jnum(back.wall);
+              << ",\"back_transform_wall_s\":" << jnum(back.wall)
+              << ",\"cma_decomposition_s\":" << jnum(cma.cpu)
+              << ",\"cma_decomposition_wall_s\":" << jnum(cma.wall)
+              << ",\"q_blocks_s\":" << jnum(qb.cpu) << ",\"q_blocks_wall_s\":" << jnum(qb.wall)
+              << ",\"cma_decomposition_wall_s_per_gen\":"
+              << jnum(cma.wall / double(es.eigen_interval()));
   std::cout << ",\"total_s_per_gen\":" << jnum(total.cpu / double(es.eigen_interval()))
             << ",\"total_wall_s_per_gen\":" << jnum(total.wall / double(es.eigen_interval()))
             << "}" << std::endl;
