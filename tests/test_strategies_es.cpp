@@ -811,6 +811,59 @@ TEST_CASE("cma_es from n = 400: factored B, checkpoint between decompositions re
   CHECK(C[1 * n + 0] != 0.0);  // updated since the start (C₀ = I)
 }
 
+// eigenvectors() and axis_lengths() right after a decomposition reproduce C: below n = 400 (tred2 +
+// QL, B stored), from n = 400 on (B = Q·S formed on demand), and sep-CMA (B = I, d² = diag C).
+TEST_CASE("cma_es eigenvectors() and axis_lengths() reproduce the decomposed covariance") {
+  auto check = [](auto& es, std::size_t n) {
+    CAPTURE(n);
+    const std::size_t every = es.eigen_interval();
+    run_generations(es, int(every));  // the last tell decomposed the C it had just updated
+    const auto C = es.covariance();
+    const auto D = es.axis_lengths();
+    const auto B = es.eigenvectors();
+    REQUIRE(B.size() == n * n);
+    double err = 0, cmax = 0, orth = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j <= i; ++j) {
+        double r = 0, o = 0;
+        for (std::size_t k = 0; k < n; ++k) {
+          r += D[k] * D[k] * B[k * n + i] * B[k * n + j];
+          o += B[i * n + k] * B[j * n + k];
+        }
+        err = std::max(err, std::abs(r - C[i * n + j]));
+        cmax = std::max(cmax, std::abs(C[i * n + j]));
+        orth = std::max(orth, std::abs(o - (i == j ? 1.0 : 0.0)));
+      }
+    CHECK(cmax > 0.0);
+    CHECK(err <= 1e-13 * double(n) * cmax);
+    CHECK(orth <= 1e-13 * double(n));
+    for (std::size_t k = 0; k + 1 < n; ++k) CHECK(D[k] <= D[k + 1]);
+  };
+  cma_es_config c;
+  c.sigma0 = 0.5;
+  for (const std::size_t n : {std::size_t(40), std::size_t(420)}) {
+    std::vector<double> m0(n);
+    for (std::size_t j = 0; j < n; ++j) m0[j] = 0.5 + 0.01 * double(j % 13);
+    cma_es<> a(c, m0, 9);
+    check(a, n);
+    cma_es_config c2 = c;
+    c2.threads = 2;
+    cma_es<> b(c2, m0, 9);
+    run_generations(b, int(b.eigen_interval()));
+    CHECK(b.eigenvectors() == a.eigenvectors());
+  }
+  sep_cma_es<> s(c, std::vector<double>(30, 0.5), 9);
+  run_generations(s, 3);
+  const auto B = s.eigenvectors();
+  const auto D = s.axis_lengths();
+  const auto C = s.covariance();
+  for (std::size_t k = 0; k < 30; ++k) {
+    CHECK(B[k * 30 + k] == 1.0);
+    CHECK(D[k] * D[k] == doctest::Approx(C[k]).epsilon(1e-15));
+  }
+  CHECK(std::count(B.begin(), B.end(), 0.0) == 30 * 29);
+}
+
 TEST_CASE("a checkpoint of another dimension is refused") {
   cma_es<> a(cma_es_config{}, std::vector<double>(5, 0.0), 1);
   state_writer w;

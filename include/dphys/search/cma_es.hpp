@@ -243,6 +243,20 @@ class basic_cma_es {
   }
   /// √eigenvalues of C at the last decomposition (sep: √C_ii).
   [[nodiscard]] std::span<const T> axis_lengths() const { return D_; }
+  /// The unit eigenvectors b_k of C at the last decomposition as the rows of an n×n row-major
+  /// matrix, row k belonging to axis_lengths()[k] (so that C was Σ_k d_k² b_k b_kᵀ then, up to
+  /// rounding); sep: the identity. From n = eigen_dc_min_n on B = Q·S is kept as a product and
+  /// this forms it (O(n³), on `threads` threads); below, a copy.
+  [[nodiscard]] std::vector<T> eigenvectors() const {
+    std::vector<T> b(n_ * n_, T(0));
+    if constexpr (sep) {
+      for (std::size_t k = 0; k < n_; ++k) b[k * n_ + k] = T(1);
+    } else {
+      b = Bt_;
+      if (factored_) q_.apply(n_, b.data(), n_, false, threads_);  // rows: Q·s_k
+    }
+    return b;
+  }
   [[nodiscard]] std::size_t eigen_interval() const { return eigen_interval_; }
   [[nodiscard]] std::uint64_t evaluations() const { return pop_.evaluations(); }
   [[nodiscard]] const non_finite_stats& non_finite() const { return pop_.stats(); }
