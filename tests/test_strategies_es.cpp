@@ -1073,35 +1073,29 @@ TEST_CASE("non-finite policies in a strategy: counts, quarantine records, resamp
 }
 
 TEST_CASE("config errors name the field, the value and the rule") {
+  // make() must throw config_error with this field and rule (and value, when given)
+  auto expect_error = [](auto make, const char* field, const char* rule,
+                         const char* value = nullptr) {
+    CAPTURE(field);
+    try {
+      make();
+      FAIL("expected config_error");
+    } catch (const config_error& e) {
+      CHECK(e.field == field);
+      CHECK(e.rule == rule);
+      if (value) CHECK(e.value == value);
+    }
+  };
   cma_es_config c;
   c.population_size = 1;
-  try {
-    cma_es<> es(c, std::vector<double>(3, 0.0), 1);
-    FAIL("expected config_error");
-  } catch (const config_error& e) {
-    CHECK(e.field == "population_size");
-    CHECK(e.value == "1");
-    CHECK(e.rule == ">= 2");
-  }
+  expect_error([&] { cma_es<> es(c, std::vector<double>(3, 0.0), 1); }, "population_size", ">= 2",
+               "1");
   cma_es_config s;
   s.sigma0 = -1.0;
-  try {
-    sep_cma_es<> es(s, std::vector<double>(3, 0.0), 1);
-    FAIL("expected config_error");
-  } catch (const config_error& e) {
-    CHECK(e.field == "sigma0");
-    CHECK(e.rule == "> 0");
-  }
+  expect_error([&] { sep_cma_es<> es(s, std::vector<double>(3, 0.0), 1); }, "sigma0", "> 0");
   cma_es_config th;
   th.threads = -1;
-  try {
-    cma_es<> es(th, std::vector<double>(3, 0.0), 1);
-    FAIL("expected config_error");
-  } catch (const config_error& e) {
-    CHECK(e.field == "threads");
-    CHECK(e.value == "-1");
-    CHECK(e.rule == ">= 0");
-  }
+  expect_error([&] { cma_es<> es(th, std::vector<double>(3, 0.0), 1); }, "threads", ">= 0", "-1");
   snes_config sn;
   sn.lr_mean = 0.0;
   CHECK_THROWS_WITH_AS(snes<>(sn, std::vector<double>(3, 0.0), 1),

@@ -1356,6 +1356,19 @@ class spin_team {
   std::atomic<bool> stop_{false};
 };
 
+/// Column j (position p of its panel) of tridiagonalize_blocked once it has its panel updates:
+/// d[j], the reflector (e[j], τ_j; v_j[j+2..n) stays in the column) and the panel's v_p (zero up to
+/// j, then 1 and the reflector) in V's row p. Shared by the serial and the team column loops.
+template <class T>
+void reduce_column(std::size_t n, T* a, T* d, T* e, T* tau, T* V, std::size_t j, std::size_t p) {
+  T* col = a + j * n;
+  d[j] = col[j];
+  e[j] = householder(n - j - 1, col + j + 1, tau[j]);
+  T* v = &V[p * n];
+  std::fill(v, v + j + 1, T(0));
+  std::copy(col + j + 1, col + n, v + j + 1);
+}
+
 /// Trailing sizes from which tridiagonalize_team splits a column's work into strips.
 inline constexpr std::size_t team_min_m = 128;
 
@@ -1388,12 +1401,9 @@ void tridiagonalize_team(std::size_t n, T* a, T* d, T* e, T* tau, T* V, T* W, T*
           for (std::size_t q = 0; q < p; ++q)
             rank2_sub(n - j, W[q * n + j], &V[q * n + j], V[q * n + j], &W[q * n + j], col + j);
         ready = false;
-        d[j] = col[j];
-        e[j] = householder(m, col + j + 1, tau[j]);
+        reduce_column(n, a, d, e, tau, V, j, p);
         T* v = &V[p * n];
         T* w = &W[p * n];
-        std::fill(v, v + j + 1, T(0));
-        std::copy(col + j + 1, col + n, v + j + 1);
         std::fill(w, w + j + 1, T(0));  // w[j+1..n) is written by job B
         if (tau[j] == T(0)) {
           std::fill(w + j + 1, w + n, T(0));
@@ -1522,12 +1532,9 @@ void tridiagonalize_blocked(std::size_t n, T* a, T* d, T* e, T* tau, std::vector
       T* col = a + j * n;
       for (std::size_t q = 0; q < p; ++q)
         rank2_sub(n - j, W[q * n + j], &V[q * n + j], V[q * n + j], &W[q * n + j], col + j);
-      d[j] = col[j];
-      e[j] = householder(m, col + j + 1, tau[j]);
+      reduce_column(n, a, d, e, tau, V, j, p);
       T* v = &V[p * n];
       T* w = &W[p * n];
-      std::fill(v, v + j + 1, T(0));
-      std::copy(col + j + 1, col + n, v + j + 1);
       std::fill(w, w + n, T(0));
       if (tau[j] == T(0)) continue;
       // y = A₂₂ v over the trailing rows r > j (upper triangle: row r's dot and column axpy),
