@@ -87,6 +87,13 @@ inline __m512 fused_multiply_add(__m512 acc, __m512 a, __m512 b) { return _mm512
 inline __m256 fused_multiply_add(__m256 acc, __m256 a, __m256 b) { return _mm256_fmadd_ps(acc, a, b); }
 inline __m128 fused_multiply_add(__m128 acc, __m128 a, __m128 b) { return _mm_fmadd_ps(acc, a, b); }
 #endif
+/// Any other register type (a build without FMA, e.g. -msse2, or another architecture): a multiply
+/// and an add, 2 flops per lane as well, so the figure is that target's multiply–add peak.
+template <class R>
+R fused_multiply_add(R acc, R a, R b) {
+  using B = dphys::simd::native;
+  return (B(acc) * B(a) + B(b)).data;
+}
 
 /// CPU seconds consumed by the calling thread.
 inline double thread_cpu_seconds() {

@@ -277,10 +277,9 @@ struct two_neurons {
     genome[net.layout().mod_w() + 1] = 0.5f;
     params.assign(genome.size(), simd::lanes_v<F>, [&](std::size_t) { return genome.data(); });
     net.reset(s, params);
-    s.spike.assign(2, F(1.0f));
-    s.spike_prev.assign(2, F(1.0f));
-    s.active.assign(2, 1);
-    s.active_prev.assign(2, 1);
+    const simd::mask_store_t<F> fired_all = F(0.0f) == F(0.0f);
+    s.spike.assign(2, fired_all);
+    s.spike_prev.assign(2, fired_all);
     s.fired = {0, 1};
     s.fired_prev = {0, 1};
     s.n_fired = s.n_fired_prev = 2;
@@ -375,8 +374,8 @@ TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first rea
   net.reset(s, p);
   const float obs[4] = {1.0f, 0.0f, 0.0f, 0.0f};
   CHECK(net.act(s, p, obs) == 3.0f);
-  CHECK(s.spike[0] == 0.0f);
-  CHECK(s.spike[1] == 1.0f);
+  CHECK(!s.spike[0]);
+  CHECK(s.spike[1]);
   CHECK(s.v[1] == 0.5f);
   CHECK(s.v[0] == 1.0f);
   // Silent network: argmax of the bias, first index on ties.

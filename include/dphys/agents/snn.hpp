@@ -195,13 +195,17 @@ struct lane_params {
 };
 
 /// Per-lane dynamic state of the network. Edge arrays (w, trace) are in the network's internal
-/// edge order (snn::edge_order()); `active[i]` says whether neuron i spiked in any lane.
+/// edge order (snn::edge_order()).
 template <simd::lane_type F>
 struct snn_state {
-  std::vector<F> v, spike, spike_prev, w, trace;
-  std::vector<std::uint8_t> active, active_prev;
-  /// The neurons with active[i] set, ascending: fired[0..n_fired) (and likewise for the previous
-  /// step), so the sparse passes loop over a list instead of branching on every neuron.
+  std::vector<F> v, w, trace;
+  /// The lanes in which neuron i spiked at this step (spike[i]) and at the previous one
+  /// (spike_prev[i]), as masks: a spike's value is 1 in those lanes and +0 elsewhere
+  /// (simd::to_unit), and a mask is a 2-byte load where the value would be a 64-byte one.
+  std::vector<simd::mask_store_t<F>> spike, spike_prev;
+  /// The neurons that spiked in at least one lane, ascending: fired[0..n_fired) (and likewise for
+  /// the previous step), so the sparse passes loop over a list instead of branching on every
+  /// neuron.
   std::vector<std::uint32_t> fired, fired_prev;
   std::uint32_t n_fired = 0, n_fired_prev = 0;
   std::vector<F> input;  ///< scratch: this step's input current per neuron
@@ -245,11 +249,10 @@ class snn {
   template <simd::lane_type F>
   void reset(snn_state<F>& s, const lane_params& p) const {
     const std::size_t n = layout_.n_neurons, e = layout_.n_edges;
+    const simd::mask_store_t<F> silent = F(0.0f) != F(0.0f);
     s.v.assign(n, F(0.0f));
-    s.spike.assign(n, F(0.0f));
-    s.spike_prev.assign(n, F(0.0f));
-    s.active.assign(n, 0);
-    s.active_prev.assign(n, 0);
+    s.spike.assign(n, silent);
+    s.spike_prev.assign(n, silent);
     s.fired.assign(n, 0);
     s.fired_prev.assign(n, 0);
     s.n_fired = s.n_fired_prev = 0;
@@ -266,9 +269,9 @@ class snn {
 
   /// One forward step on observation obs[0..obs_dim); returns the chosen action (as a float
   /// 0..A-1). Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's
-  /// (likewise s.active / s.active_prev).
+  /// (likewise s.fired / s.fired_prev).
   template <simd::lane_type F>
-  F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
+  DPHYS_KERNEL_INLINE F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
     const F zero(0.0f);
     // Raw pointers: the byte stores below may alias the vectors' own members, so the compiler
@@ -277,23 +280,31 @@ class snn {
     F* v_mem = s.v.data();
     const std::uint32_t* out_begin = out_begin_.data();
     const std::uint32_t* edge_dst = dst_.data();
-    // Observation drive, channels in order.
-    for (std::size_t i = 0; i < n; ++i) {
-      F acc = p.get<F>(layout_.obs_w() + i * od) * obs[0];
-      for (std::size_t j = 1; j < od; ++j)
-        acc = acc + p.get<F>(layout_.obs_w() + i * od + j) * obs[j];
-      input[i] = acc;
-    }
+    // Observation drive, channels in order. koki2's four channels get a path whose observations
+    // stay in registers (a runtime channel count costs a loop per neuron).
+    auto drive = [&](auto count) {
+      const std::size_t m = count;
+      for (std::size_t i = 0; i < n; ++i) {
+        F acc = p.get<F>(layout_.obs_w() + i * m) * obs[0];
+        for (std::size_t j = 1; j < m; ++j)
+          acc = acc + p.get<F>(layout_.obs_w() + i * m + j) * obs[j];
+        input[i] = acc;
+      }
+    };
+    if (od == 4)
+      drive(std::integral_constant<std::size_t, 4>{});
+    else
+      drive(od);
     // Recurrent input, scattered from the sources that spiked in some lane, in source order: each
     // destination receives its in-edges in source order. Lanes where the source is silent add +0.
     {
-      const F* spike = s.spike.data();
+      const auto* spike = s.spike.data();
       const F* w = s.w.data();
       const std::uint32_t* fired = s.fired.data();
       const std::uint32_t n_fired = s.n_fired;
       for (std::uint32_t q = 0; q < n_fired; ++q) {
         const std::uint32_t j = fired[q];
-        const auto on = spike[j] > zero;
+        const simd::mask_t<F> on = spike[j];
         for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k) {
           F& in = input[edge_dst[k]];
           in = in + simd::select(on, w[k], zero);
@@ -304,24 +315,20 @@ class snn {
     // buffers swap.
     {
       const F theta(cfg_.theta), decay(decay_);
-      F* spike_next = s.spike_prev.data();
-      std::uint8_t* active_next = s.active_prev.data();
+      auto* spike_next = s.spike_prev.data();
       std::uint32_t* fired_next = s.fired_prev.data();
       std::uint32_t count = 0;
       for (std::size_t i = 0; i < n; ++i) {
         const F v = v_mem[i] * decay + input[i];
         const auto fire = v > theta;
-        const auto any = static_cast<std::uint8_t>(simd::any(fire));
-        spike_next[i] = simd::to_unit<F>(fire);
-        active_next[i] = any;
+        spike_next[i] = fire;
         fired_next[count] = static_cast<std::uint32_t>(i);  // branch-free append
-        count += any;
+        count += static_cast<std::uint32_t>(simd::any(fire));  // no branch
         v_mem[i] = v - simd::select(fire, theta, zero);
       }
       s.n_fired_prev = count;
     }
     s.spike_prev.swap(s.spike);
-    s.active_prev.swap(s.active);
     s.fired_prev.swap(s.fired);
     std::swap(s.n_fired_prev, s.n_fired);
     // Motor readout: scores over the spiking units in neuron order (silent units add +0, and a
@@ -331,12 +338,12 @@ class snn {
     auto readout = [&](auto count) {
       const std::size_t m = count;
       for (std::size_t a = 0; a < m; ++a) score[a] = zero;
-      const F* spike = s.spike.data();
+      const auto* spike = s.spike.data();
       const std::uint32_t* fired = s.fired.data();
       const std::uint32_t n_fired = s.n_fired;
       for (std::uint32_t q = 0; q < n_fired; ++q) {
         const std::uint32_t i = fired[q];
-        const auto on = spike[i] > zero;
+        const simd::mask_t<F> on = spike[i];
         for (std::size_t a = 0; a < m; ++a)
           score[a] = score[a] + simd::select(on, p.get<F>(layout_.motor_w() + i * m + a), zero);
       }

@@ -19,6 +19,15 @@
 
 #include <xsimd/xsimd.hpp>
 
+/// Forces a kernel step function into its caller (the rollout's episode loop), where its batches
+/// stay in registers across calls; compilers otherwise decide by size, and a change elsewhere in
+/// the caller can move a hot step out of line.
+#if defined(__GNUC__) || defined(__clang__)
+#define DPHYS_KERNEL_INLINE [[gnu::always_inline]] inline
+#else
+#define DPHYS_KERNEL_INLINE inline
+#endif
+
 namespace dphys::simd {
 
 // ---------------------------------------------------------------------------------------------------------
@@ -167,6 +176,11 @@ template <class F>
 using uint_t = typename lane_traits<F>::uint_type;
 template <class F>
 inline constexpr std::size_t lanes_v = lane_traits<F>::size;
+/// How a mask is kept in memory: the mask type itself, except float's bool, kept as one byte (so a
+/// std::vector of masks is a plain array, not std::vector<bool>). Converts to mask_t<F> implicitly.
+template <class F>
+using mask_store_t =
+    std::conditional_t<std::is_same_v<mask_t<F>, bool>, std::uint8_t, mask_t<F>>;
 
 /// A lane type: float-valued lanes with a known width, mask and unsigned companion.
 template <class F>

@@ -89,7 +89,7 @@ class eligibility_trace {
       F acc(0.0f);
       for (std::uint32_t q = 0; q < s.n_fired; ++q) {
         const std::uint32_t i = s.fired[q];
-        acc = acc + simd::select(s.spike[i] > zero, p.get<F>(mod_w + i), zero);
+        acc = acc + simd::select(simd::mask_t<F>(s.spike[i]), p.get<F>(mod_w + i), zero);
       }
       m = math::tanh(acc);
     } else {
@@ -116,8 +116,8 @@ class eligibility_trace {
       s.w[k] = w_new;
     };
     // Edges that come alive: pre and post nonzero in a common lane (sticky), appended to s.fresh
-    // in ascending order. A source's dead edges are first examined all at once (spikes are 0 or 1:
-    // the lane-wise max of spike·dead over its targets is nonzero where a dead edge's target
+    // in ascending order. A source's dead edges are first examined all at once (the lane-wise max
+    // over its targets of `dead` where the target spiked is nonzero where a dead edge's target
     // fired), one by one only when one of them comes alive.
     // (Raw pointers: the byte stores may alias the vectors' own members.)
     // Once most edges are live the episode stays on the dense pass (edges never die again), which
@@ -125,21 +125,22 @@ class eligibility_trace {
     const bool dense_for_good = s.plastic_ready && 2 * std::size_t{s.n_live} > e;
     std::uint32_t n_fresh = 0;
     if (!dense_for_good) {
-      const F* spike = s.spike.data();
-      const F* spike_prev = s.spike_prev.data();
+      const auto* spike = s.spike.data();
+      const auto* spike_prev = s.spike_prev.data();
       const std::uint32_t* fired_prev = s.fired_prev.data();
       float* dead = s.edge_dead.data();
       std::uint32_t* fresh = s.fresh.data();
       const std::uint32_t n_fired_prev = s.n_fired_prev;
       for (std::uint32_t q = 0; q < n_fired_prev; ++q) {
         const std::uint32_t j = fired_prev[q];
-        const auto pre = spike_prev[j] != zero;
+        const simd::mask_t<F> pre = spike_prev[j];
         const std::uint32_t k0 = out_begin[j], k1 = out_begin[j + 1];
         F post(0.0f);
-        for (std::uint32_t k = k0; k < k1; ++k) post = simd::max(post, spike[dst[k]] * F(dead[k]));
+        for (std::uint32_t k = k0; k < k1; ++k)
+          post = simd::max(post, simd::select(simd::mask_t<F>(spike[dst[k]]), F(dead[k]), zero));
         if (!simd::any(pre && post != zero)) continue;
         for (std::uint32_t k = k0; k < k1; ++k)
-          if (dead[k] != 0.0f && simd::any(pre && spike[dst[k]] != zero)) {
+          if (dead[k] != 0.0f && simd::any(pre && simd::mask_t<F>(spike[dst[k]]))) {
             dead[k] = 0.0f;
             fresh[n_fresh++] = k;
           }
@@ -149,10 +150,11 @@ class eligibility_trace {
     const bool every_edge = !s.plastic_ready || !simd::all(gate - gate == zero) || dense_for_good;
     if (every_edge) {
       for (std::size_t j = 0; j < n; ++j) {
-        if (s.active_prev[j]) {
-          const F pre = s.spike_prev[j];
+        const simd::mask_t<F> pre = s.spike_prev[j];
+        if (simd::any(pre)) {
           for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
-            apply(k, lambda * s.trace[k] + pre * s.spike[dst[k]]);
+            apply(k, lambda * s.trace[k] +
+                         simd::to_unit<F>(pre && simd::mask_t<F>(s.spike[dst[k]])));
         } else {
           // pre = 0 in every lane: e' = λe + (+0) = λe exactly (traces are never −0).
           for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k)
@@ -191,18 +193,19 @@ class eligibility_trace {
       s.n_live += n_fresh;
     }
     if (!every_edge) {
-      // Only the live edges. pre·post is exactly +0 for a source silent in every lane (spikes are
-      // 0 or 1), so λe + pre·post = λe as in the per-source form.
+      // Only the live edges. pre·post (spike values 0 or 1, so the unit of pre && post) is exactly
+      // +0 for a source silent in every lane, so λe + pre·post = λe as in the per-source form.
       const auto src = net.edge_src();
-      const F* spike = s.spike.data();
-      const F* spike_prev = s.spike_prev.data();
+      const auto* spike = s.spike.data();
+      const auto* spike_prev = s.spike_prev.data();
       F* trace = s.trace.data();
       F* w = s.w.data();
       const std::uint32_t* live = s.live_edges.data();
       const std::uint32_t n_live = s.n_live;
       for (std::uint32_t q = 0; q < n_live; ++q) {
         const std::uint32_t k = live[q];
-        const F tr = lambda * trace[k] + spike_prev[src[k]] * spike[dst[k]];
+        const F tr = lambda * trace[k] + simd::to_unit<F>(simd::mask_t<F>(spike_prev[src[k]]) &&
+                                                          simd::mask_t<F>(spike[dst[k]]));
         trace[k] = tr;
         const F w_new = simd::clamp(w[k] + gate * tr, lo, hi);
         sum_abs = sum_abs + simd::abs(w_new - w[k]);
