@@ -33,7 +33,7 @@ struct bench_config {
   std::uint64_t seed = 0;
   int n_neurons = 32;  ///< network size (issue: efficiency at N = 64, k = 16)
   int k_edges = 8;
-  bool fma_peak = true;  ///< also measure the core's FMA peak and print the fraction achieved
+  bool fma_peak = true;  ///< also measure the core's FMA peak (fraction achieved) and the simd ÷ scalar add ceiling
 
   void check(dphys::config_checker<bench_config>& c) const {
     c(&bench_config::threads).at_least(1).at_most(1024);
@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
         bench::kernel_flops_per_agent_step(cfg, n_edges, net.layout().obs_dim, net.layout().num_actions);
     const double steps_per_s = static_cast<double>(ev.agent_steps) / median;
     const double peak = bc.fma_peak ? bench::fma_peak_flops() : 0.0;
+    const auto [vec_adds, scalar_adds] = bc.fma_peak ? bench::add_lane_rates() : std::pair{0.0, 0.0};
     const double kernel_flops = flops_per_step * steps_per_s;
     double mean_fitness = 0;
     for (float f : ev.fitness) mean_fitness += f;
@@ -118,6 +119,8 @@ int main(int argc, char** argv) {
                      {"kernel_flops_per_agent_step", flops_per_step},
                      {"kernel_gflops", kernel_flops * 1e-9},
                      {"fma_peak_gflops_per_core", peak * 1e-9},
+                     // the arithmetic ceiling of simd ÷ scalar on this core (bench::add_lane_rates)
+                     {"simd_scalar_add_ceiling", scalar_adds > 0 ? vec_adds / scalar_adds : 0.0},
                      {"fma_peak_fraction", peak > 0 ? kernel_flops / (peak * bc.threads) : 0.0},
                      {"fma_peak_fraction_cpu_time",
                       peak > 0 ? flops_per_step * static_cast<double>(ev.agent_steps) / cpu_median / peak : 0.0},

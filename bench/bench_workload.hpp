@@ -157,6 +157,59 @@ inline double fma_peak_flops(int reps = 5, long iters = 2'000'000) {
   return best;
 }
 
+/// The most a SIMD kernel bound by float arithmetic can gain over the scalar instantiation on this
+/// core: lane-additions per second of independent chains of native-width adds (lanes_v<native> lanes
+/// per add) ÷ those of scalar adds (one lane per add), each best of `reps`, in thread CPU time.
+/// 16 lanes do not make 16×: a core may issue fewer wide adds per cycle than scalar ones (Zen 4
+/// executes a 512-bit add on two 256-bit halves and issues one per cycle, but two scalar adds), so
+/// this ratio, not the lane count, is the ceiling of `simd ÷ scalar` for arithmetic; loads, stores
+/// and the scalar bookkeeping of a kernel (loop counters, index loads, branches) lower it further.
+/// Returns {native lane-adds/s, scalar adds/s}; the scalar chains use _mm_add_ss on x86 so that the
+/// compiler cannot pack them into vector adds ({native, 0} elsewhere).
+inline std::pair<double, double> add_lane_rates(int reps = 5, long iters = 2'000'000) {
+  using B = dphys::simd::native;
+  using R = typename B::register_type;
+  constexpr std::size_t lanes = B::size;
+  constexpr int chains = 12;  // ≥ add latency × adds per cycle for either width on current cores
+  double best_vec = 0.0, best_scalar = 0.0;
+  float sink = 0.0f;
+  for (int r = 0; r < reps; ++r) {
+    R acc[chains];
+#pragma GCC unroll 32
+    for (int c = 0; c < chains; ++c) acc[c] = B(0.001f * static_cast<float>(c)).data;
+    R b = B(1e-7f).data;
+    double t0 = thread_cpu_seconds();
+    for (long i = 0; i < iters; ++i) {
+      asm volatile("" : "+v"(b));  // opaque loop-invariant operand; no instruction
+#pragma GCC unroll 32
+      for (int c = 0; c < chains; ++c) acc[c] = (B(acc[c]) + B(b)).data;
+    }
+    double s = thread_cpu_seconds() - t0;
+#pragma GCC unroll 32
+    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(B(acc[c]));
+    best_vec = std::max(best_vec, static_cast<double>(lanes) * chains * static_cast<double>(iters) / s);
+#if defined(__SSE__)
+    __m128 sacc[chains];
+#pragma GCC unroll 32
+    for (int c = 0; c < chains; ++c) sacc[c] = _mm_set_ss(0.001f * static_cast<float>(c));
+    __m128 sb = _mm_set_ss(1e-7f);
+    t0 = thread_cpu_seconds();
+    for (long i = 0; i < iters; ++i) {
+      asm volatile("" : "+x"(sb));
+#pragma GCC unroll 32
+      for (int c = 0; c < chains; ++c) sacc[c] = _mm_add_ss(sacc[c], sb);
+    }
+    s = thread_cpu_seconds() - t0;
+#pragma GCC unroll 32
+    for (int c = 0; c < chains; ++c) sink += _mm_cvtss_f32(sacc[c]);
+    best_scalar = std::max(best_scalar, chains * static_cast<double>(iters) / s);
+#endif
+  }
+  volatile float observed = sink;  // keeps both loops alive
+  static_cast<void>(observed);
+  return {best_vec, best_scalar};
+}
+
 /// Floating-point operations per agent-step of the network and plasticity kernel in its dense
 /// formulation (what a NumPy/JAX implementation computes; the environment is not counted):
 ///   observation drive  N·od mul + N·(od−1) add

@@ -145,6 +145,7 @@ def report(path):
     # rollout throughput: key -> list over runs of agent_steps/s
     roll = defaultdict(list)
     fma = defaultdict(list)  # (config, plasticity, threads) -> fma_peak_fraction (dphys simd)
+    ceiling = []  # simd_scalar_add_ceiling of every dphys simd rollout record that has it
     edges = defaultdict(list)  # (n_neurons, plasticity) -> edge updates/s (dphys simd, l0, 1 thread)
     es = defaultdict(list)
     es_eval = defaultdict(list)
@@ -159,6 +160,8 @@ def report(path):
                 continue
             key = ("dphys", r["impl"], r["config"], _pl(r["plasticity"]), r["threads"])
             roll[key].append((r["agent_steps_per_s"], o))
+            if r["impl"] == "simd" and r.get("simd_scalar_add_ceiling"):
+                ceiling.append(r["simd_scalar_add_ceiling"])
             if r["impl"] == "simd" and r.get("fma_peak_fraction"):
                 fma[(r["config"], _pl(r["plasticity"]), r["threads"])].append(
                     ((r["fma_peak_fraction"], r.get("fma_peak_gflops_per_core"), r.get("kernel_flops_per_agent_step")), o))
@@ -283,6 +286,11 @@ def report(path):
         cells = [fmt_ratio(fn(c, p), target) for c in ("l0", "ladder") for p in ("off", "on")]
         out.append(f"| {name} | {'≥ ' + str(target) + '×' if target else '–'} | " + " | ".join(cells) + " |")
     out.append("")
+    if ceiling:
+        out.append(f"simd ÷ scalar ceiling for float arithmetic on this core (lane-adds/s of native-width adds ÷ "
+                   f"scalar adds/s, `simd_scalar_add_ceiling`): median {statistics.median(ceiling):.2f}× "
+                   f"(range {min(ceiling):.2f}–{max(ceiling):.2f}, {len(ceiling)} measurements); a kernel with "
+                   f"any scalar bookkeeping stays below it.\n")
 
     # --- table 3: ES generation
     out.append("### OpenAI-ES generation, koki2 L0 defaults, 4 episodes × 128 steps (s per generation)\n")
