@@ -160,15 +160,16 @@ class openai_es {
     }
     const double scale = 1.0 / (static_cast<double>(n) * static_cast<double>(cfg_.sigma));
     ++step_;
+    // Adam's bias corrections, once per step (the same values the per-coordinate calls gave).
+    const float bias1 = 1.0f - std::pow(cfg_.adam_beta1, static_cast<float>(step_));
+    const float bias2 = 1.0f - std::pow(cfg_.adam_beta2, static_cast<float>(step_));
     for (std::size_t j = 0; j < d; ++j) {
       float gj = static_cast<float>(g[j] * scale) - cfg_.weight_decay * mean_[j];
       if (cfg_.optimizer == es_optimizer::adam) {
         adam_m_[j] = cfg_.adam_beta1 * adam_m_[j] + (1.0f - cfg_.adam_beta1) * gj;
         adam_v_[j] = cfg_.adam_beta2 * adam_v_[j] + (1.0f - cfg_.adam_beta2) * gj * gj;
-        const float mhat =
-            adam_m_[j] / (1.0f - std::pow(cfg_.adam_beta1, static_cast<float>(step_)));
-        const float vhat =
-            adam_v_[j] / (1.0f - std::pow(cfg_.adam_beta2, static_cast<float>(step_)));
+        const float mhat = adam_m_[j] / bias1;
+        const float vhat = adam_v_[j] / bias2;
         gj = mhat / (std::sqrt(vhat) + cfg_.adam_eps);
       }
       mean_[j] += cfg_.lr * gj;
