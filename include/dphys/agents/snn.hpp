@@ -274,8 +274,8 @@ class snn {
   DPHYS_KERNEL_INLINE F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
     const F zero(0.0f);
-    // Raw pointers: the byte stores below may alias the vectors' own members, so the compiler
-    // would otherwise reload them on every iteration.
+    // Raw pointers: the mask stores below (bytes for float) may alias the vectors' own members, so
+    // the compiler would otherwise reload them on every iteration.
     F* input = s.input.data();
     F* v_mem = s.v.data();
     const std::uint32_t* out_begin = out_begin_.data();
