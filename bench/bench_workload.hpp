@@ -102,112 +102,102 @@ inline double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-/// Measured floating-point peak of one core: independent chains of fused multiply-adds
-/// acc = acc·a + b on the native batch (2 flops per lane per FMA), best of `reps` runs of `iters`
-/// iterations, timed in thread CPU time (so other processes on the machine do not lower it).
+/// Steps per second of thread CPU time of `Chains` independent chains acc[c] = step(acc[c], a, b),
+/// best of `reps` runs of `iters` iterations (each iteration advances every chain once). `init(c)`
+/// gives chain c's start, `value(acc)` a float of its end (summed into `sink`, which the caller makes
+/// observable). Used for the FMA peak and the add ceiling below.
 ///
 /// Why the loop is written as it is:
 ///  - The accumulators are a local array of raw registers, indexed only by fully unrolled loops, so
-///    they live in registers for the whole timed loop: the loop body is the FMAs plus the loop
-///    counter, with no load or store. (The earlier kernel put an empty `asm volatile("" : "+v"(acc))`
+///    they live in registers for the whole timed loop: the loop body is the steps plus the loop
+///    counter, with no load or store. (An earlier FMA kernel put an empty `asm volatile("" : "+v"(acc))`
 ///    on every accumulator after every round; g++ 12 then stored all 16 zmm accumulators to the
 ///    stack each iteration, the loop was bound by stores, and the "peak" it reported was 2.8×
 ///    too low on a Zen 4 core: 41.5–41.9 instead of 117 GFLOP/s fp32.)
 ///  - No folding: without -ffast-math the compiler may not reassociate a dependent chain of
-///    roundings, so every FMA is executed. The only optimisation barrier is on the loop-invariant
+///    roundings, so every step is executed. The only optimisation barrier is on the loop-invariant
 ///    operands a and b, once per iteration (an empty asm that emits no instruction): it keeps the
 ///    compiler from reasoning about their values, and costs nothing because they stay in registers.
-///  - The result is consumed after the loop (summed and stored to a volatile), so nothing is dead.
-///  - Enough chains to hide the latency: a core needs FMA latency × FMA pipes chains in flight (4 × 2
-///    = 8 on Zen 4 and on Intel cores with two FMA ports; fewer with 512-bit ops on Zen 4, which issue
-///    one per cycle). With 32 vector registers (AVX-512) 24 chains are used (3× that); with 16 (AVX2)
-///    12 chains plus a and b fill the register file without spilling (1.5×).
+template <int Chains, class R, class Init, class Step, class Value>
+double chain_steps_per_s(int reps, long iters, Init init, R a, R b, Step step, Value value,
+                         float& sink) {
+  double best = 0.0;
+  for (int r = 0; r < reps; ++r) {
+    R acc[Chains];
+#pragma GCC unroll 32
+    for (int c = 0; c < Chains; ++c) acc[c] = init(c);
+    const double t0 = thread_cpu_seconds();
+    for (long i = 0; i < iters; ++i) {
+      asm volatile("" : "+v"(a), "+v"(b));  // opaque loop-invariant operands; no instruction
+#pragma GCC unroll 32
+      for (int c = 0; c < Chains; ++c) acc[c] = step(acc[c], a, b);
+    }
+    const double s = thread_cpu_seconds() - t0;
+#pragma GCC unroll 32
+    for (int c = 0; c < Chains; ++c) sink += value(acc[c]);
+    best = std::max(best, Chains * static_cast<double>(iters) / s);
+  }
+  return best;
+}
+
+/// Measured floating-point peak of one core: independent chains of fused multiply-adds
+/// acc = acc·a + b on the native batch (2 flops per lane per FMA), timed by chain_steps_per_s.
+/// Enough chains to hide the latency: a core needs FMA latency × FMA pipes chains in flight (4 × 2
+/// = 8 on Zen 4 and on Intel cores with two FMA ports; fewer with 512-bit ops on Zen 4, which issue
+/// one per cycle). With 32 vector registers (AVX-512) 24 chains are used (3× that); with 16 (AVX2)
+/// 12 chains plus a and b fill the register file without spilling (1.5×).
 inline double fma_peak_flops(int reps = 5, long iters = 2'000'000) {
   using B = dphys::simd::native;
   using R = typename B::register_type;
-  constexpr std::size_t lanes = B::size;
 #if defined(__AVX512F__)
   constexpr int chains = 24;
 #else
   constexpr int chains = 12;
 #endif
-  double best = 0.0;
   float sink = 0.0f;
-  for (int r = 0; r < reps; ++r) {
-    R acc[chains];
-#pragma GCC unroll 32
-    for (int c = 0; c < chains; ++c) acc[c] = B(1.0f + 0.001f * static_cast<float>(c)).data;
-    R a = B(0.9999999f).data, b = B(1e-7f).data;
-    const double t0 = thread_cpu_seconds();
-    for (long i = 0; i < iters; ++i) {
-      asm volatile("" : "+v"(a), "+v"(b));  // opaque loop-invariant operands; no instruction
-#pragma GCC unroll 32
-      for (int c = 0; c < chains; ++c) acc[c] = fused_multiply_add(acc[c], a, b);
-    }
-    const double s = thread_cpu_seconds() - t0;
-#pragma GCC unroll 32
-    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(B(acc[c]));
-    best = std::max(best, 2.0 * static_cast<double>(lanes) * chains * static_cast<double>(iters) / s);
-  }
-  // The result is observable: a volatile store cannot be removed. (The earlier
+  const double fmas = chain_steps_per_s<chains>(
+      reps, iters, [](int c) { return B(1.0f + 0.001f * static_cast<float>(c)).data; },
+      R(B(0.9999999f).data), R(B(1e-7f).data),
+      [](R acc, R a, R b) { return fused_multiply_add(acc, a, b); },
+      [](R acc) { return xsimd::hadd(B(acc)); }, sink);
+  // The result is observable: a volatile store cannot be removed. (An earlier
   // `if (sink == 42.0f) std::fputs("", stderr)` was not enough on its own: g++ drops an fputs of an
   // empty string, and with it the whole loop, once nothing else keeps the accumulators alive.)
   volatile float observed = sink;
   static_cast<void>(observed);
-  return best;
+  return 2.0 * static_cast<double>(B::size) * fmas;
 }
 
 /// The most a SIMD kernel bound by float arithmetic can gain over the scalar instantiation on this
 /// core: lane-additions per second of independent chains of native-width adds (lanes_v<native> lanes
-/// per add) ÷ those of scalar adds (one lane per add), each best of `reps`, in thread CPU time.
+/// per add) ÷ those of scalar adds (one lane per add), each timed by chain_steps_per_s.
 /// 16 lanes do not make 16×: a core may issue fewer wide adds per cycle than scalar ones (Zen 4
 /// executes a 512-bit add on two 256-bit halves and issues one per cycle, but two scalar adds), so
 /// this ratio, not the lane count, is the ceiling of `simd ÷ scalar` for arithmetic; loads, stores
 /// and the scalar bookkeeping of a kernel (loop counters, index loads, branches) lower it further.
 /// Returns {native lane-adds/s, scalar adds/s}; the scalar chains use _mm_add_ss on x86 so that the
-/// compiler cannot pack them into vector adds ({native, 0} elsewhere).
+/// compiler cannot pack them into vector adds ({native, 0} elsewhere). Checked in g++ 12's code: 12
+/// register-to-register adds per iteration for either width. clang 14 adds a register copy per
+/// scalar chain, which makes its scalar rate, and so the ratio, vary (7.96–9.90 in three runs here).
 inline std::pair<double, double> add_lane_rates(int reps = 5, long iters = 2'000'000) {
   using B = dphys::simd::native;
   using R = typename B::register_type;
-  constexpr std::size_t lanes = B::size;
   constexpr int chains = 12;  // ≥ add latency × adds per cycle for either width on current cores
-  double best_vec = 0.0, best_scalar = 0.0;
   float sink = 0.0f;
-  for (int r = 0; r < reps; ++r) {
-    R acc[chains];
-#pragma GCC unroll 32
-    for (int c = 0; c < chains; ++c) acc[c] = B(0.001f * static_cast<float>(c)).data;
-    R b = B(1e-7f).data;
-    double t0 = thread_cpu_seconds();
-    for (long i = 0; i < iters; ++i) {
-      asm volatile("" : "+v"(b));  // opaque loop-invariant operand; no instruction
-#pragma GCC unroll 32
-      for (int c = 0; c < chains; ++c) acc[c] = (B(acc[c]) + B(b)).data;
-    }
-    double s = thread_cpu_seconds() - t0;
-#pragma GCC unroll 32
-    for (int c = 0; c < chains; ++c) sink += xsimd::hadd(B(acc[c]));
-    best_vec = std::max(best_vec, static_cast<double>(lanes) * chains * static_cast<double>(iters) / s);
+  const double vec = chain_steps_per_s<chains>(
+      reps, iters, [](int c) { return B(0.001f * static_cast<float>(c)).data; }, R(B(1e-7f).data),
+      R(B(1e-7f).data), [](R acc, R, R b) { return (B(acc) + B(b)).data; },
+      [](R acc) { return xsimd::hadd(B(acc)); }, sink);
+  double scalar = 0.0;
 #if defined(__SSE__)
-    __m128 sacc[chains];
-#pragma GCC unroll 32
-    for (int c = 0; c < chains; ++c) sacc[c] = _mm_set_ss(0.001f * static_cast<float>(c));
-    __m128 sb = _mm_set_ss(1e-7f);
-    t0 = thread_cpu_seconds();
-    for (long i = 0; i < iters; ++i) {
-      asm volatile("" : "+x"(sb));
-#pragma GCC unroll 32
-      for (int c = 0; c < chains; ++c) sacc[c] = _mm_add_ss(sacc[c], sb);
-    }
-    s = thread_cpu_seconds() - t0;
-#pragma GCC unroll 32
-    for (int c = 0; c < chains; ++c) sink += _mm_cvtss_f32(sacc[c]);
-    best_scalar = std::max(best_scalar, chains * static_cast<double>(iters) / s);
+  scalar = chain_steps_per_s<chains>(
+      reps, iters, [](int c) { return _mm_set_ss(0.001f * static_cast<float>(c)); },
+      _mm_set_ss(1e-7f), _mm_set_ss(1e-7f), [](__m128 acc, __m128, __m128 b) { return _mm_add_ss(acc, b); },
+      [](__m128 acc) { return _mm_cvtss_f32(acc); }, sink);
 #endif
-  }
-  volatile float observed = sink;  // keeps both loops alive
+  volatile float observed = sink;  // keeps the loops alive
   static_cast<void>(observed);
-  return {best_vec, best_scalar};
+  return {static_cast<double>(B::size) * vec, scalar};
 }
 
 /// Floating-point operations per agent-step of the network and plasticity kernel in its dense
