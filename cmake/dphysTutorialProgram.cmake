@@ -5,6 +5,17 @@
 # after the line START_MARKER, up to the line that starts with END_MARKER) to OUT_EXPECTED. Files
 # are rewritten only when their content changes; the page is a configure dependency, so editing it
 # re-extracts both. Fails the configure step with the page's name if a part is missing.
+# Writes content to file unless it already holds exactly that (so its dependents are not rebuilt).
+function(_dphys_write_if_changed file content)
+  set(old "")
+  if(EXISTS "${file}")
+    file(READ "${file}" old)
+  endif()
+  if(NOT old STREQUAL content)
+    file(WRITE "${file}" "${content}")
+  endif()
+endfunction()
+
 function(dphys_tutorial_program markdown out_source out_expected start_marker end_marker)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${markdown}")
   file(READ "${markdown}" text)
@@ -37,16 +48,6 @@ function(dphys_tutorial_program markdown out_source out_expected start_marker en
   math(EXPR end "${end} + 1")  # keep the last line's newline
   string(SUBSTRING "${rest}" 0 ${end} expected)
 
-  foreach(pair IN ITEMS "out_source|source" "out_expected|expected")
-    string(REPLACE "|" ";" pair "${pair}")
-    list(GET pair 0 file_var)
-    list(GET pair 1 content_var)
-    set(old "")
-    if(EXISTS "${${file_var}}")
-      file(READ "${${file_var}}" old)
-    endif()
-    if(NOT old STREQUAL "${${content_var}}")
-      file(WRITE "${${file_var}}" "${${content_var}}")
-    endif()
-  endforeach()
+  _dphys_write_if_changed("${out_source}" "${source}")
+  _dphys_write_if_changed("${out_expected}" "${expected}")
 endfunction()
