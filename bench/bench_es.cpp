@@ -37,6 +37,7 @@ struct bench_config {
   int steps = 128;
   int generations = 8;
   std::uint64_t seed = 0;
+  double warmup_s = 0.25;  ///< untimed rollouts of a population of this size first (bench::warm_up)
 
   void check(dphys::config_checker<bench_config>& c) const {
     c(&bench_config::threads).at_least(1).at_most(1024);
@@ -44,6 +45,7 @@ struct bench_config {
     c(&bench_config::episodes).at_least(1);
     c(&bench_config::steps).at_least(1);
     c(&bench_config::generations).at_least(1);
+    c(&bench_config::warmup_s).in_range(0.0, 600.0);
   }
 };
 
@@ -84,7 +86,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps,
-                        generations, seed);
+                        generations, seed, warmup_s);
 
 int main(int argc, char** argv) {
   using namespace dphys;
@@ -108,6 +110,17 @@ int main(int argc, char** argv) {
         search::openai_es(cfg.es, std::move(mean), cfg.seed), {}, {}};
     experiments::dispatching_crucible<experiments::koki2_pipeline::crucible_type> crucible{
         &pipeline.crucible, cfg.impl};
+
+    // Warm-up on a population of the same size (the strategy's state is not touched).
+    const std::size_t d = pipeline.genome.size();
+    std::vector<float> warm(static_cast<std::size_t>(bc.pop) * d);
+    for (int m = 0; m < bc.pop; ++m)
+      pipeline.genome.init(cfg.seed + 1, static_cast<std::uint32_t>(m),
+                           std::span(warm).subspan(static_cast<std::size_t>(m) * d, d));
+    const int warmup_evaluations = bench::warm_up(bc.warmup_s, [&] {
+      static_cast<void>(experiments::evaluate_with(cfg.impl, pipeline.rollout(), warm,
+                                                   crucibles::rollout_keys{cfg.seed, 0, 0, 0}));
+    });
 
     std::vector<double> gen_s, eval_s, es_s;
     std::uint64_t agent_steps = 0;
@@ -140,6 +153,7 @@ int main(int argc, char** argv) {
         {"episodes", bc.episodes},
         {"steps", bc.steps},
         {"generations", bc.generations},
+        {"warmup_evaluations", warmup_evaluations},
         {"s_per_gen_all", gen_s},
         {"median_s_per_gen", med_gen},
         {"median_eval_s_per_gen", med_eval},

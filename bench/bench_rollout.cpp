@@ -34,6 +34,7 @@ struct bench_config {
   int n_neurons = 32;  ///< network size (issue: efficiency at N = 64, k = 16)
   int k_edges = 8;
   bool fma_peak = true;  ///< also measure the core's FMA peak (fraction achieved) and the simd ÷ scalar add ceiling
+  double warmup_s = 0.25;  ///< untimed evaluations for at least this long first (at least one; bench::warm_up)
 
   void check(dphys::config_checker<bench_config>& c) const {
     c(&bench_config::threads).at_least(1).at_most(1024);
@@ -43,13 +44,14 @@ struct bench_config {
     c(&bench_config::reps).at_least(1);
     c(&bench_config::n_neurons).at_least(1).at_most(4096);
     c(&bench_config::k_edges).at_least(0).at_most(4096);
+    c(&bench_config::warmup_s).in_range(0.0, 600.0);
   }
 };
 
 }  // namespace
 
 BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps, reps, seed, n_neurons,
-                        k_edges, fma_peak);
+                        k_edges, fma_peak, warmup_s);
 
 int main(int argc, char** argv) {
   using namespace dphys;
@@ -73,16 +75,17 @@ int main(int argc, char** argv) {
 
     std::vector<double> times, cpu_times;
     crucibles::evaluation ev;
-    for (int r = 0; r < bc.reps + 1; ++r) {  // first repetition warms caches and is not timed
+    auto evaluate = [&] {
+      ev = experiments::evaluate_with(cfg.impl = bc.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
+    };
+    const int warmup_evaluations = bench::warm_up(bc.warmup_s, evaluate);  // caches, threads spread
+    for (int r = 0; r < bc.reps; ++r) {
       const auto t0 = std::chrono::steady_clock::now();
       const double c0 = bench::process_cpu_seconds();
-      ev = experiments::evaluate_with(cfg.impl = bc.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
+      evaluate();
       const double c1 = bench::process_cpu_seconds();
-      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      if (r > 0) {
-        times.push_back(s);
-        cpu_times.push_back(c1 - c0);
-      }
+      times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cpu_times.push_back(c1 - c0);
     }
     const double median = bench::median(times), cpu_median = bench::median(cpu_times);
     const auto& net = rollout.network();
@@ -107,6 +110,7 @@ int main(int argc, char** argv) {
                      {"episodes", bc.episodes},
                      {"steps", bc.steps},
                      {"agent_steps", ev.agent_steps},
+                     {"warmup_evaluations", warmup_evaluations},
                      {"times_s", times},
                      {"median_s", median},
                      {"agent_steps_per_s", static_cast<double>(ev.agent_steps) / median},

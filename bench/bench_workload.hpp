@@ -95,6 +95,23 @@ R fused_multiply_add(R acc, R a, R b) {
   return (B(acc) * B(a) + B(b)).data;
 }
 
+/// Runs `fn` untimed until `seconds` of wall time have passed, at least once; returns how often.
+/// Why: a fresh process's worker threads can start on the caller's vCPU, and while they only ever
+/// run when the caller blocks, the scheduler sees no imbalance and leaves them there. On the 2-vCPU
+/// test VM most 20-ms runs of 2 threads measured one-thread speed (2.0–2.8 ms per l0 evaluation
+/// against 1.2–1.4 ms once the threads are spread). A benchmark of a steady state (an ES runs
+/// thousands of evaluations) has to wait for that state first.
+template <class Fn>
+int warm_up(double seconds, Fn&& fn) {
+  const auto t0 = std::chrono::steady_clock::now();
+  int n = 0;
+  do {
+    fn();
+    ++n;
+  } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < seconds);
+  return n;
+}
+
 /// CPU seconds consumed by the calling thread.
 inline double thread_cpu_seconds() {
   timespec ts{};
