@@ -5,8 +5,11 @@
 // The pool (thread_pool::global()) starts its workers on first use and keeps them between jobs
 // (polling for up to thread_pool::worker_spin, then parked on a condition variable), so a rollout
 // per generation pays at most a wake-up, not a thread creation; on virtual machines a new thread
-// also tends to start on its parent's vCPU and migrates only later, which a persistent worker
-// avoids. A parallel_for issued from inside a task runs serially on the calling worker (no nested
+// also tends to start on its parent's vCPU and migrates only later, so a persistent worker pays that
+// once per process, not once per job. Until it has migrated it runs only while the caller blocks,
+// so a fresh process's first jobs can run at one-thread speed (on the 2-vCPU test VM, most 20-ms
+// runs did; after 0.25 s of jobs every run was spread: docs/performance.md, *Paired rounds*).
+// A parallel_for issued from inside a task runs serially on the calling worker (no nested
 // parallelism, no deadlock).
 #pragma once
 
