@@ -28,6 +28,20 @@ import subprocess
 import sys
 
 
+def checked_rounds_reps_threads(program, rounds, reps, threads):
+    """The thread counts of a comma-separated --threads; exits with a message naming the option
+    when --rounds or --reps is < 1 or --threads is not a list of positive integers."""
+    if rounds < 1 or reps < 1:
+        sys.exit(f"{program}: --rounds and --reps must be >= 1 (got {rounds}, {reps})")
+    try:
+        counts = [int(t) for t in threads.split(",")]
+    except ValueError:
+        counts = []
+    if not counts or any(t < 1 for t in counts):
+        sys.exit(f"{program}: --threads = {threads!r}: expected comma-separated positive integers")
+    return counts
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("binaries", nargs="+")
@@ -38,12 +52,7 @@ def main():
     ap.add_argument("--threads", default="1", help="comma-separated thread counts, e.g. 1,2")
     ap.add_argument("--reps", type=int, default=15, help="evaluations per process (best is kept)")
     a = ap.parse_args()
-    if a.rounds < 1 or a.reps < 1:
-        sys.exit("ab_rollout.py: --rounds and --reps must be >= 1")
-    try:
-        threads = [int(t) for t in a.threads.split(",")]
-    except ValueError:
-        sys.exit(f"ab_rollout.py: --threads = {a.threads!r}: expected comma-separated integers")
+    threads = checked_rounds_reps_threads("ab_rollout.py", a.rounds, a.reps, a.threads)
     for b in a.binaries:
         if not os.access(b, os.X_OK):
             sys.exit(f"ab_rollout.py: {b}: not an executable file")

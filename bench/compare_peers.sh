@@ -15,7 +15,7 @@
 #          `ladder` counterparts the peers' scripts do not run: bench/peer_numpy_rollout.py and
 #          bench/peer_cpp_rollout.cpp drive the same NumPy / C++ ports on dphys's ladder environment.
 # Every benchmark runs alone (never two at a time); REPS repetitions of the whole set, medians.
-# Then bench/paired_peers.py runs PAIRED_ROUNDS rounds of dphys and the scalar C++ ports side by side
+# Then bench/paired_peers.py runs PAIRED_ROUNDS rounds of dphys and the peers side by side
 # (seconds apart, order rotating) and prints the median over rounds of each round's ratio: the figure
 # to judge the ≥ 5× and 2-thread targets by, because the host's speed drifts between the medians
 # above, which are taken minutes apart.
@@ -26,7 +26,7 @@
 #   REPS=3                  repetitions of the whole set of benchmarks
 #   REPEATS=7               repetitions inside each rollout benchmark (it reports their median)
 #   ES_GENS=8               generations per ES benchmark
-#   PAIRED_ROUNDS=21        rounds of bench/paired_peers.py (≈ 4 s each); 0: skip them
+#   PAIRED_ROUNDS=21        rounds of bench/paired_peers.py (≈ 11 s each); 0: skip them
 #   SKIP_SETUP=1            do not run the peers' setup.sh (apt-get; needs root or sudo)
 #   SKIP_BUILD=1            reuse the binaries already in BUILD_DIR
 #   WAIT_QUIET=60           before each benchmark wait up to this many seconds for the machine to be
@@ -150,12 +150,13 @@ log "$(wc -l < "$OUT") records in $OUT"
 
 $HELPER report "$OUT" > "$BUILD/compare.md"
 if [ "$PAIRED_ROUNDS" -gt 0 ]; then
-  log "paired rounds: dphys and the scalar C++ ports side by side ($PAIRED_ROUNDS rounds)"
+  log "paired rounds: dphys and the peers side by side ($PAIRED_ROUNDS rounds)"
   {
     echo
-    echo "### Paired rounds (bench/paired_peers.py, $PAIRED_ROUNDS rounds): dphys simd ÷ scalar C++ port, median over rounds of each round's ratio"
+    echo "### Paired rounds (bench/paired_peers.py, $PAIRED_ROUNDS rounds): dphys simd ÷ each peer, median over rounds of each round's ratio"
     echo
-    $PY "$REPO/bench/paired_peers.py" --rounds "$PAIRED_ROUNDS" --reps "$REPEATS" "$ROLLOUT" "$CHEMO" "$PEER_CPP" \
+    $PY "$REPO/bench/paired_peers.py" --rounds "$PAIRED_ROUNDS" --reps "$REPEATS" --peers "$PEERS" \
+      "$ROLLOUT" "$CHEMO" "$PEER_CPP" \
       "$FIXTURE" 2>&1 > "$BUILD/paired.jsonl" | grep -v '^\[paired_peers\]'
   } >> "$BUILD/compare.md" || die "bench/paired_peers.py failed"
 fi

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Paired rounds of dphys against the scalar C++ ports of ../shared/peers: the per-round ratio.
+"""Paired rounds of dphys against the peers of ../shared/peers: the median of per-round ratios.
 
-  paired_peers.py [--rounds 15] [--reps 7] [--threads 1,2] ROLLOUT CHEMO_BENCH PEER_CPP FIXTURE
+  paired_peers.py [--rounds 15] [--reps 7] [--threads 1,2] [--peers DIR] ROLLOUT CHEMO_BENCH PEER_CPP FIXTURE
 
 ROLLOUT is dphys_bench_rollout, CHEMO_BENCH the peers' chemo_bench (koki2 L0: `--mode throughput`,
 dense and event-driven, one thread and pagmo's thread_bfe), PEER_CPP bench/peer_cpp_rollout.cpp built
 by compare_peers.sh (the same port on dphys's `ladder`), FIXTURE the peers' make_fixture.py output.
-compare_peers.sh builds all three in $BUILD_DIR and writes the fixture there.
+compare_peers.sh builds all three in $BUILD_DIR and writes the fixture there. With --peers DIR (the
+peers' directory) the rounds also run the batched NumPy port: DIR/chemotaxis/bench_chemotaxis.py for
+l0 and bench/peer_numpy_rollout.py for ladder, with Debian's /usr/bin/python3 and one BLAS thread (as
+compare_peers.sh runs them); its 2-thread ratio counts NumPy twice (ideal two-process scaling).
 
 A round runs, one process at a time: chemo_bench once (all its L0 cells), peer_cpp_rollout once per
 thread count (ladder), and dphys_bench_rollout (SIMD) for every config × plasticity × thread count,
@@ -30,12 +33,14 @@ import statistics
 import subprocess
 import sys
 
+from ab_rollout import checked_rounds_reps_threads  # same directory (sys.path[0] of a script)
+
 CONFIGS = ("l0", "ladder")
 PLASTICITY = ("off", "on")
 
 
-def _run(cmd):
-    run = subprocess.run(cmd, capture_output=True, text=True)
+def _run(cmd, env=None):
+    run = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if run.returncode != 0:
         sys.exit(f"paired_peers.py: {' '.join(cmd)} failed ({run.returncode}): {run.stderr.strip()[-400:]}")
     recs = []
@@ -67,13 +72,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--reps", type=int, default=7, help="evaluations per process (each reports its median)")
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts")
+    ap.add_argument("--peers", help="the peers' directory: also run the batched NumPy port")
     a = ap.parse_args()
-    if a.rounds < 1 or a.reps < 1:
-        sys.exit("paired_peers.py: --rounds and --reps must be >= 1")
-    try:
-        threads = [int(t) for t in a.threads.split(",")]
-    except ValueError:
-        sys.exit(f"paired_peers.py: --threads = {a.threads!r}: expected comma-separated integers")
+    threads = checked_rounds_reps_threads("paired_peers.py", a.rounds, a.reps, a.threads)
     if any(t not in (1, 2) for t in threads):
         sys.exit("paired_peers.py: --threads: the peers run on 1 thread or on 2 (thread_bfe / std::thread)")
     for path in (a.rollout, a.chemo_bench, a.peer_cpp):
@@ -83,24 +84,36 @@ def main():
         sys.exit(f"paired_peers.py: {a.fixture}: no such fixture (bench/compare_peers.sh writes it)")
 
     jobs = [("chemo_bench", [a.chemo_bench, "--fixture", a.fixture, "--mode", "throughput",
-                             "--repeats", str(a.reps)])]
+                             "--repeats", str(a.reps)], None)]
     jobs += [(f"peer_cpp_{t}", [a.peer_cpp, a.fixture, "--config", "ladder", "--repeats", str(a.reps),
-                                "--threads", str(t)]) for t in threads]
+                                "--threads", str(t)], None) for t in threads]
     jobs += [(f"dphys_{c}_{p}_{impl}_{t}", [a.rollout, f"--config={c}", f"--plasticity={p}", f"--impl={impl}",
-                                            f"--threads={t}", f"--reps={a.reps}", "--fma_peak=false"])
+                                            f"--threads={t}", f"--reps={a.reps}", "--fma_peak=false"], None)
              for c in CONFIGS for p in PLASTICITY for impl, ts in (("simd", threads), ("scalar", [1])) for t in ts]
+
+    if a.peers:
+        numpy_l0 = os.path.join(a.peers, "chemotaxis", "bench_chemotaxis.py")
+        numpy_ladder = os.path.join(os.path.dirname(os.path.abspath(__file__)), "peer_numpy_rollout.py")
+        if not os.path.isfile(numpy_l0):
+            sys.exit(f"paired_peers.py: --peers {a.peers}: no chemotaxis/bench_chemotaxis.py there")
+        one_blas_thread = dict(os.environ, OPENBLAS_NUM_THREADS="1")
+        jobs += [("numpy_l0", ["/usr/bin/python3", numpy_l0, "--backend", "numpy", "--what", "rollout",
+                               "--repeats", str(a.reps)], one_blas_thread),
+                 ("numpy_ladder", ["/usr/bin/python3", numpy_ladder, a.peers, "--config", "ladder",
+                                   "--repeats", str(a.reps)], one_blas_thread)]
 
     # rate[(side, config, plasticity, threads, kind)] = per-round agent-steps/s (kind: dense / event-driven)
     rate = {}
     for rnd in range(a.rounds):
         shift = rnd % len(jobs)
-        for name, cmd in jobs[shift:] + jobs[:shift]:
-            for r in _run(cmd):
+        for name, cmd, env in jobs[shift:] + jobs[:shift]:
+            for r in _run(cmd, env):
                 if r.get("bench") == "rollout":
                     key = ("dphys", r["config"], _pl(r["plasticity"]), r["threads"], r["impl"])
                 elif r.get("bench") == "chemo_rollout":
                     impl = r["impl"]
-                    kind = "event-driven" if "eventdriven" in impl else "dense"
+                    kind = "numpy" if impl.startswith("numpy") else \
+                        "event-driven" if "eventdriven" in impl else "dense"
                     t = r.get("threads") or (2 if ("thread_bfe" in impl or "2threads" in impl) else 1)
                     key = ("peer", r.get("config", "l0"), _pl(r["plasticity"]), t, kind)
                 else:
@@ -113,21 +126,23 @@ def main():
         for p in PLASTICITY:
             for t in threads:
                 d = rate.get(("dphys", c, p, t, "simd"))
-                for kind, target in (("event-driven", 5.0), ("dense", None)):
-                    q = rate.get(("peer", c, p, t, kind))
+                for kind, target in (("event-driven", 5.0), ("dense", None), ("numpy", 10.0)):
+                    q = rate.get(("peer", c, p, 1 if kind == "numpy" else t, kind))
                     if not d or not q:
                         continue
-                    ratios = [x / y for x, y in zip(d, q) if x and y]
+                    cores = t if kind == "numpy" else 1  # NumPy runs on one core: ideal scaling
+                    ratios = [x / (y * cores) for x, y in zip(d, q) if x and y]
                     if not ratios:
                         continue
                     q1, med, q3 = _quartiles(ratios)
                     rows.append({"bench": "paired_peers", "config": c, "plasticity": p, "threads": t,
-                                 "peer": f"cpp_scalar_{kind}", "rounds": len(ratios), "reps": a.reps,
+                                 "peer": "numpy_batched" + (f" ×{t}" if t > 1 else "") if kind == "numpy"
+                                 else f"cpp_scalar_{kind}", "rounds": len(ratios), "reps": a.reps,
                                  "ratio_median": med, "ratio_q1": q1, "ratio_q3": q3, "target": target,
                                  "rounds_meeting_target": None if target is None else
                                  sum(1 for x in ratios if x >= target),
                                  "dphys_median_agent_steps_per_s": statistics.median(x for x in d if x),
-                                 "peer_median_agent_steps_per_s": statistics.median(y for y in q if y)})
+                                 "peer_median_agent_steps_per_s": statistics.median(y * cores for y in q if y)})
             one, scalar = rate.get(("dphys", c, p, 1, "simd")), rate.get(("dphys", c, p, 1, "scalar"))
             if one and scalar:
                 ratios = [x / y for x, y in zip(one, scalar) if x and y]
