@@ -83,12 +83,12 @@ def main():
     if not os.path.isfile(a.fixture):
         sys.exit(f"paired_peers.py: {a.fixture}: no such fixture (bench/compare_peers.sh writes it)")
 
-    jobs = [("chemo_bench", [a.chemo_bench, "--fixture", a.fixture, "--mode", "throughput",
-                             "--repeats", str(a.reps)], None)]
-    jobs += [(f"peer_cpp_{t}", [a.peer_cpp, a.fixture, "--config", "ladder", "--repeats", str(a.reps),
-                                "--threads", str(t)], None) for t in threads]
-    jobs += [(f"dphys_{c}_{p}_{impl}_{t}", [a.rollout, f"--config={c}", f"--plasticity={p}", f"--impl={impl}",
-                                            f"--threads={t}", f"--reps={a.reps}", "--fma_peak=false"], None)
+    # (command, environment or None): one process each per round
+    jobs = [([a.chemo_bench, "--fixture", a.fixture, "--mode", "throughput", "--repeats", str(a.reps)], None)]
+    jobs += [([a.peer_cpp, a.fixture, "--config", "ladder", "--repeats", str(a.reps), "--threads", str(t)], None)
+             for t in threads]
+    jobs += [([a.rollout, f"--config={c}", f"--plasticity={p}", f"--impl={impl}", f"--threads={t}",
+               f"--reps={a.reps}", "--fma_peak=false"], None)
              for c in CONFIGS for p in PLASTICITY for impl, ts in (("simd", threads), ("scalar", [1])) for t in ts]
 
     if a.peers:
@@ -97,16 +97,17 @@ def main():
         if not os.path.isfile(numpy_l0):
             sys.exit(f"paired_peers.py: --peers {a.peers}: no chemotaxis/bench_chemotaxis.py there")
         one_blas_thread = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-        jobs += [("numpy_l0", ["/usr/bin/python3", numpy_l0, "--backend", "numpy", "--what", "rollout",
-                               "--repeats", str(a.reps)], one_blas_thread),
-                 ("numpy_ladder", ["/usr/bin/python3", numpy_ladder, a.peers, "--config", "ladder",
-                                   "--repeats", str(a.reps)], one_blas_thread)]
+        jobs += [(["/usr/bin/python3", numpy_l0, "--backend", "numpy", "--what", "rollout",
+                   "--repeats", str(a.reps)], one_blas_thread),
+                 (["/usr/bin/python3", numpy_ladder, a.peers, "--config", "ladder", "--repeats", str(a.reps)],
+                  one_blas_thread)]
 
-    # rate[(side, config, plasticity, threads, kind)] = per-round agent-steps/s (kind: dense / event-driven)
+    # rate[(side, config, plasticity, threads, kind)] = agent-steps/s per round; kind: simd / scalar
+    # (dphys), event-driven / dense / numpy (peers)
     rate = {}
     for rnd in range(a.rounds):
         shift = rnd % len(jobs)
-        for name, cmd, env in jobs[shift:] + jobs[:shift]:
+        for cmd, env in jobs[shift:] + jobs[:shift]:
             for r in _run(cmd, env):
                 if r.get("bench") == "rollout":
                     key = ("dphys", r["config"], _pl(r["plasticity"]), r["threads"], r["impl"])
