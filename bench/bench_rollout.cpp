@@ -75,8 +75,9 @@ int main(int argc, char** argv) {
 
     std::vector<double> times, cpu_times;
     crucibles::evaluation ev;
+    cfg.impl = bc.impl;
     auto evaluate = [&] {
-      ev = experiments::evaluate_with(cfg.impl = bc.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
+      ev = experiments::evaluate_with(cfg.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
     };
     const int warmup_evaluations = bench::warm_up(bc.warmup_s, evaluate);  // caches, threads spread
     for (int r = 0; r < bc.reps; ++r) {

@@ -17,8 +17,9 @@
 # Every benchmark runs alone (never two at a time); REPS repetitions of the whole set, medians.
 # Then bench/paired_peers.py runs PAIRED_ROUNDS rounds of dphys and the peers side by side
 # (seconds apart, order rotating) and prints the median over rounds of each round's ratio: the figure
-# to judge the ≥ 5× and 2-thread targets by, because the host's speed drifts between the medians
-# above, which are taken minutes apart.
+# to judge the ratio targets (NumPy, C++ ports, SIMD ÷ scalar, 2 ÷ 1 threads) by, because the host's
+# speed drifts between the medians above, which are taken minutes apart. Its table is appended to
+# compare.md; if it fails, its error is there too.
 #
 # Environment knobs:
 #   DPHYS_PEERS_DIR=<dir>   the peers (default: <repo>/../shared/peers)

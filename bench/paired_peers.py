@@ -123,44 +123,38 @@ def main():
         print(f"[paired_peers] round {rnd + 1}/{a.rounds} done", file=sys.stderr)
 
     rows = []
+
+    def add_row(c, p, t, peer, ratios, target, **extra):
+        q1, med, q3 = _quartiles(ratios)
+        rows.append({"bench": "paired_peers", "config": c, "plasticity": p, "threads": t, "peer": peer,
+                     "rounds": len(ratios), "reps": a.reps, "ratio_median": med, "ratio_q1": q1, "ratio_q3": q3,
+                     "target": target,
+                     "rounds_meeting_target": None if target is None else sum(1 for x in ratios if x >= target),
+                     **extra})
+
+    def ratios_of(num, den, den_scale=1):
+        return [x / (y * den_scale) for x, y in zip(num, den) if x and y]
+
     for c in CONFIGS:
         for p in PLASTICITY:
             for t in threads:
                 d = rate.get(("dphys", c, p, t, "simd"))
                 for kind, target in (("event-driven", 5.0), ("dense", None), ("numpy", 10.0)):
                     q = rate.get(("peer", c, p, 1 if kind == "numpy" else t, kind))
-                    if not d or not q:
-                        continue
                     cores = t if kind == "numpy" else 1  # NumPy runs on one core: ideal scaling
-                    ratios = [x / (y * cores) for x, y in zip(d, q) if x and y]
-                    if not ratios:
-                        continue
-                    q1, med, q3 = _quartiles(ratios)
-                    rows.append({"bench": "paired_peers", "config": c, "plasticity": p, "threads": t,
-                                 "peer": "numpy_batched" + (f" ×{t}" if t > 1 else "") if kind == "numpy"
-                                 else f"cpp_scalar_{kind}", "rounds": len(ratios), "reps": a.reps,
-                                 "ratio_median": med, "ratio_q1": q1, "ratio_q3": q3, "target": target,
-                                 "rounds_meeting_target": None if target is None else
-                                 sum(1 for x in ratios if x >= target),
-                                 "dphys_median_agent_steps_per_s": statistics.median(x for x in d if x),
-                                 "peer_median_agent_steps_per_s": statistics.median(y * cores for y in q if y)})
+                    ratios = ratios_of(d, q, cores) if d and q else []
+                    if ratios:
+                        peer = ("numpy_batched" + (f" ×{t}" if t > 1 else "")) if kind == "numpy" \
+                            else f"cpp_scalar_{kind}"
+                        add_row(c, p, t, peer, ratios, target,
+                                dphys_median_agent_steps_per_s=statistics.median(x for x in d if x),
+                                peer_median_agent_steps_per_s=statistics.median(y * cores for y in q if y))
             one, scalar = rate.get(("dphys", c, p, 1, "simd")), rate.get(("dphys", c, p, 1, "scalar"))
-            if one and scalar:
-                ratios = [x / y for x, y in zip(one, scalar) if x and y]
-                q1, med, q3 = _quartiles(ratios)
-                rows.append({"bench": "paired_peers", "config": c, "plasticity": p, "threads": 1,
-                             "peer": "dphys scalar (float)", "rounds": len(ratios), "reps": a.reps,
-                             "ratio_median": med, "ratio_q1": q1, "ratio_q3": q3, "target": 8.0,
-                             "rounds_meeting_target": sum(1 for x in ratios if x >= 8.0)})
-            if set(threads) == {1, 2}:
-                one, two = rate.get(("dphys", c, p, 1, "simd")), rate.get(("dphys", c, p, 2, "simd"))
-                if one and two:
-                    ratios = [y / x for x, y in zip(one, two) if x and y]
-                    q1, med, q3 = _quartiles(ratios)
-                    rows.append({"bench": "paired_peers", "config": c, "plasticity": p, "threads": "2/1",
-                                 "peer": "dphys simd 1 thread", "rounds": len(ratios), "reps": a.reps,
-                                 "ratio_median": med, "ratio_q1": q1, "ratio_q3": q3, "target": 1.7,
-                                 "rounds_meeting_target": sum(1 for x in ratios if x >= 1.7)})
+            if one and scalar and ratios_of(one, scalar):
+                add_row(c, p, 1, "dphys scalar (float)", ratios_of(one, scalar), 8.0)
+            two = rate.get(("dphys", c, p, 2, "simd"))
+            if one and two and ratios_of(two, one):
+                add_row(c, p, "2/1", "dphys simd 1 thread", ratios_of(two, one), 1.7)
 
     print("| config | plasticity | threads | dphys simd ÷ | ratio, median [IQR] | target | rounds meeting it |",
           file=sys.stderr)

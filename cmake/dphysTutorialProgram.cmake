@@ -5,6 +5,7 @@
 # after the line START_MARKER, up to the line that starts with END_MARKER) to OUT_EXPECTED. Files
 # are rewritten only when their content changes; the page is a configure dependency, so editing it
 # re-extracts both. Fails the configure step with the page's name if a part is missing.
+
 # Writes content to file unless it already holds exactly that (so its dependents are not rebuilt).
 function(_dphys_write_if_changed file content)
   set(old "")
