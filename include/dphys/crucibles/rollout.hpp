@@ -307,7 +307,10 @@ class chemotaxis_rollout {
     const F zero(0.0f);
     detail::lane_accumulators<F> acc;
     auto alive = zero == zero;
-    F drive_prev = drive(es);
+    // The drive (homeostatic error) feeds only the plasticity modulator.
+    bool plastic = false;
+    if constexpr (is_snn) plastic = ctl.rule->enabled();
+    F drive_prev = plastic ? drive(es) : zero;
     const std::size_t H = horizon();
     // The episode loop: agent, environment, plasticity, statistics.
     for (std::size_t t = 0; t < H && simd::any(alive); ++t) {
@@ -320,10 +323,10 @@ class chemotaxis_rollout {
         action = ctl.act(cs, obs.data(), ac);
       }
       const auto tr = env_.step(es, action, ek, obs.data());
-      const F drive_now = drive(es);
+      const F drive_now = plastic ? drive(es) : zero;
       plasticity::plasticity_step<F> ps;
       if constexpr (is_snn) {
-        if (ctl.rule->enabled()) {
+        if (plastic) {
           const plasticity::modulator_signals<F> sig{drive_prev, drive_now, tr.energy_gained,
                                                      tr.integrity_lost};
           ps = ctl.rule->update(net_state, *ctl.net, params, sig);

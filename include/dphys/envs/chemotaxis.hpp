@@ -4,12 +4,13 @@
 //
 // Config: chemotaxis_config (koki2 CLI names and defaults, spec K1–K2).
 // Determinism: every random draw is dphys::uniform/normal/... keyed by (seed, stream, generation,
-// step,
-//   member word, episode word, index), so a lane's trajectory never depends on its block, width or
-//   thread.
+//   step, member word, episode word, index), so a lane's trajectory never depends on its block,
+//   width or thread, nor on when a draw is made (step() draws the dropout coins ahead).
 // SIMD: reset/step/observe are templates on the lane type F; branches are selects, except on
-// lane-uniform
-//   values (config flags, the step index).
+//   lane-uniform values (config flags, the step index) and the rare respawn draw.
+// Speed: step() is on the rollout's critical path (action → move → arrival → observation → the
+//   network's drive), so it visits each source once, with its state in registers, and draws the
+//   gradient-dropout coins of the next 16 observations in one batch.
 // Failure modes: none at run time; chemotaxis_config::check rejects inconsistent settings.
 #pragma once
 
@@ -128,6 +129,13 @@ struct chemotaxis_state {
   std::vector<F> sx, sy, active, bad, countdown;  // per source; active/bad hold 0 or 1
   uint member_word = uint(0u), episode_word = uint(0u);
   std::uint32_t t = 0;  // steps taken (lane-uniform: lanes advance in lock-step)
+  /// Gradient-dropout coins of observations drop_first, drop_first + 1, ..., drop_first + drop_count
+  /// - 1, drawn ahead by step() for the keys drop_keys (reset() empties them). Drawn one per step,
+  /// each coin's hash is a dependent chain of ≈ 100 cycles at the end of the step; drawn in a batch
+  /// the independent hashes overlap. The same draws either way: a cache, not state.
+  std::array<simd::mask_store_t<F>, 16> drop{};
+  std::uint32_t drop_first = 0, drop_count = 0;
+  episode_keys drop_keys{};
 };
 
 class chemotaxis {
@@ -156,6 +164,7 @@ class chemotaxis {
     s.member_word = member_word;
     s.episode_word = episode_word;
     s.t = 0;
+    s.drop_count = 0;
     s.x = F(static_cast<float>(cfg_.width / 2));
     s.y = F(static_cast<float>(cfg_.height / 2));
     s.energy = F(cfg_.energy_init);
@@ -193,41 +202,83 @@ class chemotaxis {
   /// after `done`; callers mask what they accumulate.
   template <simd::lane_type F>
   transition<F> step(chemotaxis_state<F>& s, const F& action, const episode_keys& k, F* obs) const {
-    const auto K = s.sx.size();
+    using mask = simd::mask_t<F>;
+    using uint = simd::uint_t<F>;
     const F zero(0.0f), one(1.0f);
     auto on = [](const F& unit) { return unit > F(0.5f); };
-
-    std::array<F, 64> hit_prev;  // num_sources <= 64: no heap allocation per step
-    for (std::size_t i = 0; i < K; ++i)
-      hit_prev[i] = simd::to_unit<F>(on(s.active[i]) && (s.sx[i] == s.x) && (s.sy[i] == s.y));
 
     const F dx =
         simd::select(action == F(4.0f), one, simd::select(action == F(3.0f), F(-1.0f), zero));
     const F dy =
         simd::select(action == F(2.0f), one, simd::select(action == F(1.0f), F(-1.0f), zero));
-    s.x = simd::clamp(s.x + dx, zero, F(static_cast<float>(cfg_.width - 1)));
-    s.y = simd::clamp(s.y + dy, zero, F(static_cast<float>(cfg_.height - 1)));
-    const std::uint32_t t_before = s.t;
+    const F x = simd::clamp(s.x + dx, zero, F(static_cast<float>(cfg_.width - 1)));
+    const F y = simd::clamp(s.y + dy, zero, F(static_cast<float>(cfg_.height - 1)));
+    // Arrival: on an active source now and not before the move. Sources move and deplete only
+    // after this test, so "on it before" and "on it now" are both true exactly when the agent did
+    // not move and is on it now: arrived = on it now && moved (positions are exact integers).
+    const mask moved = (x != s.x) || (y != s.y);
+    s.x = x;
+    s.y = y;
+    const std::uint32_t t = s.t;  // the step being taken; its draws are keyed by t
     s.t += 1;
 
-    transition<F> tr;
-    F n_good(0.0f), n_bad(0.0f), reached(0.0f);
-    std::array<F, 64> arrived;
-    for (std::size_t i = 0; i < K; ++i) {
-      const auto hit_now = on(s.active[i]) && (s.sx[i] == s.x) && (s.sy[i] == s.y);
-      const auto is_bad = on(s.bad[i]);
-      reached = simd::max(reached, simd::to_unit<F>(hit_now && !is_bad));
-      const auto arr = hit_now && !on(hit_prev[i]);
-      arrived[i] = simd::to_unit<F>(arr);
-      n_good = n_good + simd::to_unit<F>(arr && !is_bad);
-      n_bad = n_bad + simd::to_unit<F>(arr && is_bad);
+    // One pass over the sources: arrival, then (step 4 of koki2's transition) arrived sources
+    // deplete, bad ones with probability bad_deplete_p, count down from their delay on later steps
+    // and respawn at a fresh cell when the countdown is 0; then the source's candidacy for the
+    // next observation's gradient. Each source's state is loaded and stored once.
+    const bool deplete_on = cfg_.source_deplete;
+    const bool coin = deplete_on && cfg_.num_bad_sources > 0 && cfg_.bad_deplete_p < 1.0f;
+    const auto coin_key =  // keys are hashed only when drawn from
+        coin ? random_key::make(k.seed, stream_id::deplete_coin, k.generation, t) : random_key{};
+    const F delay_good(static_cast<float>(cfg_.respawn_delay));
+    const F delay_bad(static_cast<float>(cfg_.bad_delay()));
+    F n_good(0.0f), n_bad(0.0f);
+    mask reached{};
+    nearest_source<F> near;
+    for (std::size_t i = 0; i < s.sx.size(); ++i) {
+      F sx = s.sx[i], sy = s.sy[i];
+      const mask is_bad = on(s.bad[i]);
+      mask active = on(s.active[i]);
+      const mask hit_now = active && (sx == x) && (sy == y);
+      reached = reached || (hit_now && !is_bad);
+      const mask arrived = hit_now && moved;
+      n_good = n_good + simd::to_unit<F>(arrived && !is_bad);
+      n_bad = n_bad + simd::to_unit<F>(arrived && is_bad);
+      if (deplete_on) {
+        // A source that was inactive cannot be arrived at: it counts down (to 0, then respawns),
+        // which does not depend on this step's move, so only the arrival's own case waits for it.
+        const F delay = simd::select(is_bad, delay_bad, delay_good);
+        const F count = simd::select(active, zero, simd::max(s.countdown[i] - one, zero));
+        const mask counted_out = !active && (count == zero);
+        mask deplete = arrived;
+        if (coin)
+          deplete = deplete && (!is_bad || bernoulli<F>(coin_key, s.member_word, s.episode_word,
+                                                        uint(i), cfg_.bad_deplete_p));
+        active = active && !deplete;
+        const F rt = simd::select(deplete, delay, count);
+        const mask respawn = counted_out || (deplete && (delay == zero));
+        if (simd::any(respawn)) {  // counter-based draws: skipping unused ones changes no other
+          const auto cell_key =
+              random_key::make(k.seed, stream_id::respawn_cells, k.generation, t);
+          sx = simd::select(respawn, randint<F>(cell_key, s.member_word, s.episode_word,
+                                                uint(2 * i), width_u()),
+                            sx);
+          sy = simd::select(respawn, randint<F>(cell_key, s.member_word, s.episode_word,
+                                                uint(2 * i + 1), height_u()),
+                            sy);
+          s.sx[i] = sx;
+          s.sy[i] = sy;
+        }
+        active = active || respawn;
+        s.active[i] = simd::to_unit<F>(active);
+        s.countdown[i] = simd::select(respawn, zero, rt);
+      }
+      near.visit(cfg_.good_only_gradient ? active && !is_bad : active, sx - x, sy - y);
     }
+    transition<F> tr;
     tr.energy_gained = F(cfg_.energy_gain) * n_good;
     tr.bad_arrivals = n_bad;
-    tr.reached = on(reached);
-
-    if (cfg_.source_deplete) deplete_and_respawn(s, k, t_before, arrived);
-
+    tr.reached = reached;
     s.energy = simd::clamp(s.energy - F(cfg_.decay()) + tr.energy_gained, zero, one);
     tr.integrity_lost = F(std::max(cfg_.bad_source_integrity_loss, 0.0f)) * n_bad;
     s.integrity = simd::clamp(s.integrity - tr.integrity_lost, zero, one);
@@ -235,7 +286,7 @@ class chemotaxis {
                 (F(static_cast<float>(s.t)) >= F(static_cast<float>(cfg_.max_steps)));
     if (cfg_.terminate_on_reach) done = done || tr.reached;
     tr.done = done;
-    observe(s, k, s.t, obs, phase(t_before));
+    write_observation(s, k, s.t, obs, phase(t), near, drawn_dropout(s, k, s.t));
     return tr;
   }
 
@@ -243,33 +294,81 @@ class chemotaxis {
   template <simd::lane_type F>
   void observe(const chemotaxis_state<F>& s, const episode_keys& k, std::uint32_t obs_index, F* obs,
                float phi = 0.0f) const {
-    using uint = simd::uint_t<F>;
-    const F inf(std::numeric_limits<float>::infinity());
-    F best = inf, gx(0.0f), gy(0.0f);
+    nearest_source<F> near;
     for (std::size_t i = 0; i < s.sx.size(); ++i) {
       auto cand = s.active[i] > F(0.5f);
       if (cfg_.good_only_gradient) cand = cand && !(s.bad[i] > F(0.5f));
-      const F ddx = s.sx[i] - s.x, ddy = s.sy[i] - s.y;
+      near.visit(cand, s.sx[i] - s.x, s.sy[i] - s.y);
+    }
+    write_observation(s, k, obs_index, obs, phi, near, dropout_coin(s, k, obs_index));
+  }
+
+ private:
+  [[nodiscard]] std::uint32_t width_u() const { return static_cast<std::uint32_t>(cfg_.width); }
+  [[nodiscard]] std::uint32_t height_u() const { return static_cast<std::uint32_t>(cfg_.height); }
+
+  /// The offset (gx, gy) to the nearest candidate source, visited in source order (the first of
+  /// equally near sources wins); (0, 0) when there is none.
+  template <simd::lane_type F>
+  struct nearest_source {
+    F best = F(std::numeric_limits<float>::infinity()), gx = F(0.0f), gy = F(0.0f);
+    void visit(const simd::mask_t<F>& cand, const F& ddx, const F& ddy) {
       const F d2 = ddx * ddx + ddy * ddy;
-      const auto take = cand && (d2 < best);  // strict: the first of equally near sources wins
+      const auto take = cand && (d2 < best);  // strict
       best = simd::select(take, d2, best);
       gx = simd::select(take, ddx, gx);
       gy = simd::select(take, ddy, gy);
     }
-    gx = gx / F(static_cast<float>(std::max(cfg_.width - 1, 1)));
-    gy = gy / F(static_cast<float>(std::max(cfg_.height - 1, 1)));
+  };
+
+  /// The gradient-dropout coin of observation `obs_index` (all false when grad_dropout_p is 0).
+  template <simd::lane_type F>
+  simd::mask_t<F> dropout_coin(const chemotaxis_state<F>& s, const episode_keys& k,
+                               std::uint32_t obs_index) const {
+    if (!(cfg_.grad_dropout_p > 0.0f)) return simd::mask_t<F>{};
+    const auto key = random_key::make(k.seed, stream_id::dropout_coin, k.generation, obs_index);
+    return bernoulli<F>(key, s.member_word, s.episode_word, simd::uint_t<F>(0u),
+                        cfg_.grad_dropout_p);
+  }
+
+  /// dropout_coin(s, k, obs_index), from the coins drawn ahead in `s` (refilled with the next
+  /// s.drop.size() coins, up to observation max_steps, when it does not hold obs_index).
+  template <simd::lane_type F>
+  simd::mask_t<F> drawn_dropout(chemotaxis_state<F>& s, const episode_keys& k,
+                                std::uint32_t obs_index) const {
+    if (!(cfg_.grad_dropout_p > 0.0f)) return simd::mask_t<F>{};
+    if (obs_index - s.drop_first >= s.drop_count || s.drop_keys.seed != k.seed ||
+        s.drop_keys.generation != k.generation) {
+      const auto last = static_cast<std::uint32_t>(cfg_.max_steps);
+      const auto left = obs_index < last ? last - obs_index + 1 : 1u;
+      s.drop_count = std::min(static_cast<std::uint32_t>(s.drop.size()), left);
+      s.drop_first = obs_index;
+      s.drop_keys = k;
+      for (std::uint32_t d = 0; d < s.drop_count; ++d)
+        s.drop[d] = dropout_coin(s, k, obs_index + d);
+    }
+    return s.drop[obs_index - s.drop_first];
+  }
+
+  /// Writes [gx, gy, E, I] from the nearest source's offset and the gradient-dropout coin.
+  template <simd::lane_type F>
+  void write_observation(const chemotaxis_state<F>& s, const episode_keys& k,
+                         std::uint32_t obs_index, F* obs, float phi, const nearest_source<F>& near,
+                         const simd::mask_t<F>& drop) const {
+    using uint = simd::uint_t<F>;
+    F gx = near.gx / F(static_cast<float>(std::max(cfg_.width - 1, 1)));
+    F gy = near.gy / F(static_cast<float>(std::max(cfg_.height - 1, 1)));
     const float bins = cfg_.grad_bins.at(phi);
     if (bins > 0.0f) {
       gx = simd::nearbyint(gx * F(bins)) / F(bins);
       gy = simd::nearbyint(gy * F(bins)) / F(bins);
     }
-    const F gain(cfg_.grad_gain.at(phi));
-    gx = gx * gain;
-    gy = gy * gain;
+    const float gain = cfg_.grad_gain.at(phi);
+    if (gain != 1.0f) {  // x · 1 = x for every non-NaN x, and gx, gy are finite
+      gx = gx * F(gain);
+      gy = gy * F(gain);
+    }
     if (cfg_.grad_dropout_p > 0.0f) {
-      const auto key = random_key::make(k.seed, stream_id::dropout_coin, k.generation, obs_index);
-      const auto drop =
-          bernoulli<F>(key, s.member_word, s.episode_word, uint(0u), cfg_.grad_dropout_p);
       gx = simd::select(drop, F(0.0f), gx);
       gy = simd::select(drop, F(0.0f), gy);
     }
@@ -282,46 +381,6 @@ class chemotaxis {
       for (std::uint32_t c = 0; c < 4; ++c)
         obs[c] =
             obs[c] + F(cfg_.obs_noise) * normal<F>(key, s.member_word, s.episode_word, uint(c));
-    }
-  }
-
- private:
-  [[nodiscard]] std::uint32_t width_u() const { return static_cast<std::uint32_t>(cfg_.width); }
-  [[nodiscard]] std::uint32_t height_u() const { return static_cast<std::uint32_t>(cfg_.height); }
-
-  // Step 4 of koki2's transition: arrived sources deplete (bad ones with probability
-  // bad_deplete_p), count down from their delay on later steps, and respawn at a fresh cell when
-  // the countdown is 0.
-  template <simd::lane_type F>
-  void deplete_and_respawn(chemotaxis_state<F>& s, const episode_keys& k, std::uint32_t t,
-                           const std::array<F, 64>& arrived) const {
-    using uint = simd::uint_t<F>;
-    const F zero(0.0f), one(1.0f);
-    const bool coin = cfg_.num_bad_sources > 0 && cfg_.bad_deplete_p < 1.0f;
-    const auto coin_key = random_key::make(k.seed, stream_id::deplete_coin, k.generation, t);
-    const auto cell_key = random_key::make(k.seed, stream_id::respawn_cells, k.generation, t);
-    const F delay_good(static_cast<float>(cfg_.respawn_delay));
-    const F delay_bad(static_cast<float>(cfg_.bad_delay()));
-    for (std::size_t i = 0; i < s.sx.size(); ++i) {
-      const auto is_bad = s.bad[i] > F(0.5f);
-      auto deplete = arrived[i] > F(0.5f);
-      if (coin)
-        deplete = deplete && (!is_bad || bernoulli<F>(coin_key, s.member_word, s.episode_word,
-                                                      uint(i), cfg_.bad_deplete_p));
-      const auto active = (s.active[i] > F(0.5f)) && !deplete;
-      F rt = simd::select(deplete, simd::select(is_bad, delay_bad, delay_good), s.countdown[i]);
-      rt = simd::select(!active && !deplete, simd::max(rt - one, zero), rt);
-      rt = simd::select(active, zero, rt);
-      const auto respawn = !active && (rt == zero);
-      if (simd::any(respawn)) {  // counter-based draws: skipping unused ones changes no other draw
-        const F rx = randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i), width_u());
-        const F ry =
-            randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i + 1), height_u());
-        s.sx[i] = simd::select(respawn, rx, s.sx[i]);
-        s.sy[i] = simd::select(respawn, ry, s.sy[i]);
-      }
-      s.active[i] = simd::to_unit<F>(active || respawn);
-      s.countdown[i] = simd::select(respawn, zero, rt);
     }
   }
 
