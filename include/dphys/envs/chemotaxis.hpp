@@ -201,7 +201,8 @@ class chemotaxis {
   /// Applies one action per lane, advances t, writes the next observation. Lanes keep computing
   /// after `done`; callers mask what they accumulate.
   template <simd::lane_type F>
-  transition<F> step(chemotaxis_state<F>& s, const F& action, const episode_keys& k, F* obs) const {
+  DPHYS_KERNEL_INLINE transition<F> step(chemotaxis_state<F>& s, const F& action,
+                                         const episode_keys& k, F* obs) const {
     using mask = simd::mask_t<F>;
     using uint = simd::uint_t<F>;
     const F zero(0.0f), one(1.0f);
