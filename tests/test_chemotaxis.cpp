@@ -319,8 +319,9 @@ struct reference_lane {
 };
 }  // namespace
 
-TEST_CASE("chemotaxis: the vectorised step follows the plain transition lane by lane (depletion, "
-          "respawn, coins, dropout)") {
+TEST_CASE(
+    "chemotaxis: the vectorised step follows the plain transition lane by lane (depletion, "
+    "respawn, coins, dropout)") {
   using F = simd::native;
   constexpr std::size_t L = simd::lanes_v<F>;
   for (int variant = 0; variant < 4; ++variant) {
@@ -407,9 +408,9 @@ TEST_CASE("chemotaxis: the vectorised step follows the plain transition lane by 
           for (std::size_t ch = 0; ch < 4; ++ch)
             CHECK(std::bit_cast<std::uint32_t>(simd::lane(obs[ch], l)) ==
                   std::bit_cast<std::uint32_t>(simd::lane(seen[ch], l)));
-          dropped += static_cast<std::size_t>(c.grad_dropout_p > 0 &&
-                                              simd::lane(obs[0], l) == 0.0f &&
-                                              simd::lane(obs[1], l) == 0.0f);
+          dropped +=
+              static_cast<std::size_t>(c.grad_dropout_p > 0 && simd::lane(obs[0], l) == 0.0f &&
+                                       simd::lane(obs[1], l) == 0.0f);
         }
       }
       for (const auto& r : ref) respawns += r.respawns;

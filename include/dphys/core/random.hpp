@@ -118,7 +118,8 @@ struct state {
 };
 
 template <class U>
-DPHYS_KERNEL_INLINE state<U> absorb(const random_key& key, const U& member, const U& episode, const U& index) {
+DPHYS_KERNEL_INLINE state<U> absorb(const random_key& key, const U& member, const U& episode,
+                                    const U& index) {
   U a = mix_a(U(key.k0) ^ member);
   U b = mix_b(U(key.k1) + member);
   a = mix_a(a ^ episode);
@@ -156,15 +157,17 @@ F unit24(const simd::uint_t<F>& bits) {
 
 /// 32 random bits for the counter (key, member, episode, index), sub-counter 0.
 template <simd::lane_type F>
-DPHYS_KERNEL_INLINE simd::uint_t<F> random_bits(const random_key& key, const simd::uint_t<F>& member,
-                            const simd::uint_t<F>& episode, const simd::uint_t<F>& index) {
+DPHYS_KERNEL_INLINE simd::uint_t<F> random_bits(const random_key& key,
+                                                const simd::uint_t<F>& member,
+                                                const simd::uint_t<F>& episode,
+                                                const simd::uint_t<F>& index) {
   return detail::rng::squeeze(detail::rng::absorb(key, member, episode, index), 0);
 }
 
 /// Uniform on [0, 1): k·2^-24 with k the top 24 bits of random_bits (so uniform < 1 always).
 template <simd::lane_type F>
-DPHYS_KERNEL_INLINE F uniform(const random_key& key, const simd::uint_t<F>& member, const simd::uint_t<F>& episode,
-          const simd::uint_t<F>& index) {
+DPHYS_KERNEL_INLINE F uniform(const random_key& key, const simd::uint_t<F>& member,
+                              const simd::uint_t<F>& episode, const simd::uint_t<F>& index) {
   return detail::rng::unit24<F>(random_bits<F>(key, member, episode, index));
 }
 
@@ -189,7 +192,8 @@ F normal(const random_key& key, const simd::uint_t<F>& member, const simd::uint_
 /// for p >= 1.
 template <simd::lane_type F>
 DPHYS_KERNEL_INLINE simd::mask_t<F> bernoulli(const random_key& key, const simd::uint_t<F>& member,
-                          const simd::uint_t<F>& episode, const simd::uint_t<F>& index, float p) {
+                                              const simd::uint_t<F>& episode,
+                                              const simd::uint_t<F>& index, float p) {
   return uniform<F>(key, member, episode, index) < F(p);
 }
 

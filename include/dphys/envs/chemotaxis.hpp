@@ -129,10 +129,10 @@ struct chemotaxis_state {
   std::vector<F> sx, sy, active, bad, countdown;  // per source; active/bad hold 0 or 1
   uint member_word = uint(0u), episode_word = uint(0u);
   std::uint32_t t = 0;  // steps taken (lane-uniform: lanes advance in lock-step)
-  /// Gradient-dropout coins of observations drop_first, drop_first + 1, ..., drop_first + drop_count
-  /// - 1, drawn ahead by step() for the keys drop_keys (reset() empties them). Drawn one per step,
-  /// each coin's hash is a dependent chain of ≈ 100 cycles at the end of the step; drawn in a batch
-  /// the independent hashes overlap. The same draws either way: a cache, not state.
+  /// Gradient-dropout coins of observations drop_first .. drop_first + drop_count - 1, drawn ahead
+  /// by step() for the keys drop_keys; reset() empties them. Drawn one per step, each coin's lane
+  /// hash is a dependent chain of ≈ 70 cycles at the end of the step; drawn 16 at a time, the
+  /// independent hashes overlap. The same draws either way: a cache, not state.
   std::array<simd::mask_store_t<F>, 16> drop{};
   std::uint32_t drop_first = 0, drop_count = 0;
   episode_keys drop_keys{};
@@ -258,15 +258,15 @@ class chemotaxis {
         active = active && !deplete;
         const F rt = simd::select(deplete, delay, count);
         const mask respawn = counted_out || (deplete && (delay == zero));
-        if (simd::any(respawn)) {  // counter-based draws: skipping unused ones changes no other
-          const auto cell_key =
-              random_key::make(k.seed, stream_id::respawn_cells, k.generation, t);
-          sx = simd::select(respawn, randint<F>(cell_key, s.member_word, s.episode_word,
-                                                uint(2 * i), width_u()),
-                            sx);
-          sy = simd::select(respawn, randint<F>(cell_key, s.member_word, s.episode_word,
-                                                uint(2 * i + 1), height_u()),
-                            sy);
+        // Counter-based draws: skipping the unused ones changes no other draw.
+        if (simd::any(respawn)) {
+          const auto cell_key = random_key::make(k.seed, stream_id::respawn_cells, k.generation, t);
+          sx = simd::select(
+              respawn, randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i), width_u()),
+              sx);
+          sy = simd::select(
+              respawn,
+              randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i + 1), height_u()), sy);
           s.sx[i] = sx;
           s.sy[i] = sy;
         }
