@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
     cfg.impl = bc.impl;
     cfg.generations = bc.generations;
     cfg.rollout.episodes = bc.episodes;
-    cfg.es.pop_size = bc.pop;  // σ, lr, SGD: koki2's defaults
+    cfg.es.pop_size = bc.pop;     // σ, lr, SGD: koki2's defaults
+    cfg.es.threads = bc.threads;  // as run_koki2 does
     validate(cfg);
 
     auto pipeline = experiments::koki2_pipeline::make(cfg);

@@ -11,8 +11,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <span>
@@ -30,6 +32,7 @@
 #include <dphys/search/cma_es.hpp>
 #include <dphys/search/detail/linalg.hpp>
 #include <dphys/search/non_finite.hpp>
+#include <dphys/search/openai_es.hpp>
 #include <dphys/search/shaping.hpp>
 #include <dphys/search/snes.hpp>
 #include <dphys/search/xnes.hpp>
@@ -784,6 +787,56 @@ TEST_CASE("cma_es threads: bitwise the same asks and checkpoint on 1 and 2 threa
   a.save(wa);
   b.save(wb);
   CHECK(wa.bytes() == wb.bytes());  // threads is configuration, not state
+}
+
+// ask() splits the population into tasks of at least ask_task_min_values noise values (d = 37:
+// 56 members a task, so 201 members make 4 tasks, the last one short; d = 3000: one member a
+// task). Every row is μ + σ·ε with ε the member's fill_normal draw (antithetic: odd rows mirror
+// the row before), on any thread count.
+TEST_CASE("openai_es threads: ask() draws each member's own noise, bitwise, on 1/2/3/all threads") {
+  for (const std::size_t d : {std::size_t{37}, std::size_t{3000}})
+    for (const bool antithetic : {false, true}) {
+      CAPTURE(d);
+      CAPTURE(antithetic);
+      openai_es_config c;
+      c.pop_size = antithetic ? 202 : 201;
+      c.antithetic = antithetic;
+      c.sigma = 0.3f;
+      const std::size_t n = static_cast<std::size_t>(c.pop_size);
+      std::vector<float> m0(d);
+      for (std::size_t j = 0; j < d; ++j) m0[j] = 0.01f * static_cast<float>(j % 23) - 0.1f;
+      std::vector<std::vector<float>> asked;
+      for (const int threads : {1, 2, 3, 0}) {
+        CAPTURE(threads);
+        c.threads = threads;
+        openai_es es(c, m0, 17);
+        std::vector<float> all;
+        for (int g = 0; g < 3; ++g) {
+          const auto pop = es.ask();
+          REQUIRE(pop.size() == n * d);
+          if (threads == 1) {  // against the draws themselves
+            const auto key = random_key::make(17, stream_id::es_noise, es.generation(), 0);
+            std::vector<float> eps(d);
+            for (std::size_t i = 0; i < n; ++i) {
+              fill_normal(key, static_cast<std::uint32_t>(antithetic ? i / 2 : i), 0, eps);
+              const float sign = antithetic && i % 2 == 1 ? -1.0f : 1.0f;
+              for (std::size_t j = 0; j < d; ++j)
+                REQUIRE(std::bit_cast<std::uint32_t>(pop[i * d + j]) ==
+                        std::bit_cast<std::uint32_t>(es.mean()[j] + c.sigma * (sign * eps[j])));
+            }
+          }
+          all.insert(all.end(), pop.begin(), pop.end());
+          std::vector<float> f(n);
+          for (std::size_t i = 0; i < n; ++i) f[i] = -std::abs(pop[i * d + i % d] - 0.05f);
+          es.tell(f);
+        }
+        asked.push_back(std::move(all));
+      }
+      for (std::size_t k = 1; k < asked.size(); ++k) {
+        REQUIRE(asked[k].size() == asked[0].size());
+        CHECK(std::memcmp(asked[k].data(), asked[0].data(), asked[0].size() * sizeof(float)) == 0);
+      }
+    }
 }
 
 // From n = eigen_dc_min_n on, B = Q·S is kept as a product (Q's reflectors in compact-WY blocks)

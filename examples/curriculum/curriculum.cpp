@@ -102,7 +102,9 @@ arm_result run_arm(const curriculum_example_config& cfg, curiosity::scenario_pol
   genomes::direct_genome genome{net.layout()};
   std::vector<float> mean(genome.size());
   genome.init(seed, 0, mean);
-  search::openai_es es(cfg.es, std::move(mean), seed);
+  auto es_cfg = cfg.es;
+  es_cfg.threads = cfg.threads;
+  search::openai_es es(es_cfg, std::move(mean), seed);
 
   auto rd = run::run_directory::create(dir);
   auto conf = to_json(cfg);

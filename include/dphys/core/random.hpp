@@ -117,16 +117,26 @@ struct state {
   U a, b;
 };
 
+/// The state after member and episode. A fill draws many indices at one (member, episode), so it
+/// absorbs this prefix once, in scalar arithmetic, and only the index per draw.
+template <class U>
+DPHYS_KERNEL_INLINE state<U> absorb_prefix(const random_key& key, const U& member,
+                                           const U& episode) {
+  const U a = mix_a(U(key.k0) ^ member);
+  const U b = mix_b(U(key.k1) + member);
+  return {mix_a(a ^ episode), mix_b(b + episode)};
+}
+
+/// absorb(key, member, episode, index) == absorb_index(absorb_prefix(key, member, episode), index).
+template <class U>
+DPHYS_KERNEL_INLINE state<U> absorb_index(const state<U>& prefix, const U& index) {
+  return {mix_a(prefix.a ^ index), mix_b(prefix.b + index)};
+}
+
 template <class U>
 DPHYS_KERNEL_INLINE state<U> absorb(const random_key& key, const U& member, const U& episode,
                                     const U& index) {
-  U a = mix_a(U(key.k0) ^ member);
-  U b = mix_b(U(key.k1) + member);
-  a = mix_a(a ^ episode);
-  b = mix_b(b + episode);
-  a = mix_a(a ^ index);
-  b = mix_b(b + index);
-  return {a, b};
+  return absorb_index(absorb_prefix(key, member, episode), index);
 }
 
 /// Sub-counter 0: random_bits/uniform/bernoulli/randint; 1 and 2: the two uniforms of normal.
@@ -151,6 +161,17 @@ U mulhi32(const U& u, const U& v) {
 template <simd::lane_type F>
 F unit24(const simd::uint_t<F>& bits) {
   return simd::to_float(simd::shift_right<8>(bits)) * F(0x1p-24f);
+}
+
+/// normal()'s transform of an absorbed counter state (sub-counters 1 and 2).
+template <simd::lane_type F>
+F box_muller(const state<simd::uint_t<F>>& st) {
+  const F u1 = (simd::to_float(simd::shift_right<8>(squeeze(st, 1))) + F(1.0f)) * F(0x1p-24f);
+  const F u2 = unit24<F>(squeeze(st, 2));
+  const F r = simd::sqrt(F(0.0f) - F(2.0f) * math::log(u1));  // 0 − … keeps r = +0 when u1 = 1
+  F s, c;
+  math::sincos_2pi(u2, s, c);
+  return r * c;
 }
 
 }  // namespace detail::rng
@@ -178,14 +199,7 @@ DPHYS_KERNEL_INLINE F uniform(const random_key& key, const simd::uint_t<F>& memb
 template <simd::lane_type F>
 F normal(const random_key& key, const simd::uint_t<F>& member, const simd::uint_t<F>& episode,
          const simd::uint_t<F>& index) {
-  const auto st = detail::rng::absorb(key, member, episode, index);
-  const F u1 =
-      (simd::to_float(simd::shift_right<8>(detail::rng::squeeze(st, 1))) + F(1.0f)) * F(0x1p-24f);
-  const F u2 = detail::rng::unit24<F>(detail::rng::squeeze(st, 2));
-  const F r = simd::sqrt(F(0.0f) - F(2.0f) * math::log(u1));  // 0 − … keeps r = +0 when u1 = 1
-  F s, c;
-  math::sincos_2pi(u2, s, c);
-  return r * c;
+  return detail::rng::box_muller<F>(detail::rng::absorb(key, member, episode, index));
 }
 
 /// uniform(...) < p: true with probability ⌈p·2^24⌉/2^24 for p in [0, 1]; never for p <= 0, always
@@ -236,9 +250,11 @@ void fill(std::span<float> out, std::uint32_t first_index, Draw draw) {
 /// vectorised.
 inline void fill_normal(const random_key& key, std::uint32_t member, std::uint32_t episode,
                         std::span<float> out, std::uint32_t first_index = 0) {
+  const auto prefix = detail::rng::absorb_prefix(key, member, episode);
   detail::rng::fill(out, first_index, [&]<class F>(F, const simd::uint_t<F>& index) {
     using U = simd::uint_t<F>;
-    return normal<F>(key, U(member), U(episode), index);
+    return detail::rng::box_muller<F>(
+        detail::rng::absorb_index(detail::rng::state<U>{U(prefix.a), U(prefix.b)}, index));
   });
 }
 
@@ -246,9 +262,11 @@ inline void fill_normal(const random_key& key, std::uint32_t member, std::uint32
 /// vectorised.
 inline void fill_uniform(const random_key& key, std::uint32_t member, std::uint32_t episode,
                          std::span<float> out, std::uint32_t first_index = 0) {
+  const auto prefix = detail::rng::absorb_prefix(key, member, episode);
   detail::rng::fill(out, first_index, [&]<class F>(F, const simd::uint_t<F>& index) {
     using U = simd::uint_t<F>;
-    return uniform<F>(key, U(member), U(episode), index);
+    return detail::rng::unit24<F>(detail::rng::squeeze(
+        detail::rng::absorb_index(detail::rng::state<U>{U(prefix.a), U(prefix.b)}, index), 0));
   });
 }
 

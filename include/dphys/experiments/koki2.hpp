@@ -46,7 +46,7 @@ constexpr auto enum_names(lane_impl) {
 struct koki2_config {
   std::uint64_t seed = 0;
   int generations = 20;
-  int threads = 1;  ///< rollout threads; 0: all hardware threads
+  int threads = 1;  ///< rollout and ES sampling threads; 0: all hardware threads
   std::string out = "runs/koki2";
   int log_every = 1;  ///< progress line every N generations (all generations are logged to JSONL)
   lane_impl impl = lane_impl::simd;
@@ -179,7 +179,9 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   const auto& net = pipeline.rollout().network();
   std::vector<float> mean(pipeline.genome.size());
   pipeline.genome.init(cfg.seed, 0, mean);
-  search::openai_es es(cfg.es, std::move(mean), cfg.seed);
+  auto es_cfg = cfg.es;
+  es_cfg.threads = cfg.threads;
+  search::openai_es es(es_cfg, std::move(mean), cfg.seed);
   const nlohmann::json config_json = resolved_config_json(cfg, dir);
   const std::string config_text = config_json.dump();
   std::optional<run::resume_point> resume_at;

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/parallel.hpp>
 #include <dphys/core/random.hpp>
 #include <dphys/core/reflect.hpp>
 #include <dphys/core/state_io.hpp>
@@ -47,6 +48,10 @@ struct openai_es_config {
   float adam_beta2 = 0.999f;
   float adam_eps = 1e-8f;
   float weight_decay = 0.0f;  ///< L2 coefficient: ĝ ← ĝ − weight_decay·μ
+  /// Threads that sample the population in ask() (<= 0: all hardware threads). Not a config key:
+  /// every member's noise is a pure function of (seed, generation, member), so results never
+  /// depend on it; an experiment sets it from its own top-level `threads` option.
+  int threads = 1;
 
   void check(config_checker<openai_es_config>& c) const {
     c(&openai_es_config::pop_size).at_least(2).at_most(1 << 20);
@@ -124,19 +129,32 @@ class openai_es {
   std::span<const float> ask() {
     const std::size_t n = population_size(), d = dimension();
     const auto key = random_key::make(seed_, stream_id::es_noise, generation_, 0);
-    for (std::size_t i = 0; i < n; ++i) {
-      std::span<float> eps(noise_.data() + i * d, d);
-      if (cfg_.antithetic && i % 2 == 1) {
-        for (std::size_t j = 0; j < d; ++j) eps[j] = -noise_[(i - 1) * d + j];
-      } else {
-        const auto word = static_cast<std::uint32_t>(cfg_.antithetic ? i / 2 : i);
-        fill_normal(key, word, 0, eps);
-      }
-      for (std::size_t j = 0; j < d; ++j) population_[i * d + j] = mean_[j] + cfg_.sigma * eps[j];
-    }
+    // One task per member (per mirrored pair when antithetic), each writing its own rows. A normal
+    // costs ≈ 3 ns, so members of fewer than ask_task_min_values values are grouped into one task.
+    const std::size_t per_unit = cfg_.antithetic ? 2 : 1, units = (n + per_unit - 1) / per_unit;
+    const std::size_t grain = (ask_task_min_values + d * per_unit - 1) / (d * per_unit);
+    const std::size_t tasks = (units + grain - 1) / grain;
+    parallel_for(tasks, tasks > 1 ? cfg_.threads : 1, [&](std::size_t t) {
+      for (std::size_t u = t * grain; u < std::min(units, (t + 1) * grain); ++u)
+        for (std::size_t i = u * per_unit; i < std::min(n, (u + 1) * per_unit); ++i) {
+          std::span<float> eps(noise_.data() + i * d, d);
+          if (cfg_.antithetic && i % 2 == 1) {
+            for (std::size_t j = 0; j < d; ++j) eps[j] = -noise_[(i - 1) * d + j];
+          } else {
+            const auto word = static_cast<std::uint32_t>(cfg_.antithetic ? i / 2 : i);
+            fill_normal(key, word, 0, eps);
+          }
+          for (std::size_t j = 0; j < d; ++j)
+            population_[i * d + j] = mean_[j] + cfg_.sigma * eps[j];
+        }
+    });
     asked_ = true;
     return population_;
   }
+
+  /// Fewest noise values one task of ask() draws (a few microseconds of work, more than handing a
+  /// task to a worker costs).
+  static constexpr std::size_t ask_task_min_values = 2048;
 
   /// Updates μ from the fitness of the last asked population (higher is better).
   void tell(std::span<const float> fitness) {
