@@ -360,7 +360,7 @@ TEST_CASE(
     c.good_only_gradient = variant == 2;
     const envs::chemotaxis env(c);
     envs::chemotaxis_state<F> s;  // reused across episodes and generations, as a thread does
-    std::size_t arrivals = 0, respawns = 0, dropped = 0;
+    std::size_t arrivals = 0, respawns = 0, coins = 0, dropped = 0;
     for (std::uint32_t gen = 0; gen < 3; ++gen) {
       const envs::episode_keys k{11, gen};
       std::array<std::uint32_t, L> mw{}, ew{};
@@ -414,6 +414,7 @@ TEST_CASE(
           for (std::size_t ch = 0; ch < 4; ++ch)
             CHECK(std::bit_cast<std::uint32_t>(simd::lane(obs[ch], l)) ==
                   std::bit_cast<std::uint32_t>(simd::lane(seen[ch], l)));
+          coins += static_cast<std::size_t>(c.grad_dropout_p > 0);
           if (c.grad_dropout_p > 0 &&  // the coin, drawn directly: heads zeroes the gradient
               bernoulli<float>(random_key::make(k.seed, stream_id::dropout_coin, gen, t + 1), mw[l],
                                ew[l], 0u, c.grad_dropout_p)) {
@@ -431,8 +432,9 @@ TEST_CASE(
     CHECK(arrivals > 50);
     CHECK(respawns > 50);
     if (c.grad_dropout_p > 0) {
-      CHECK(dropped > 1440 - 107);
-      CHECK(dropped < 1440 + 107);
+      const double p = c.grad_dropout_p, mean = p * static_cast<double>(coins);
+      REQUIRE(coins == 2880);
+      CHECK(std::abs(static_cast<double>(dropped) - mean) < 4.0 * std::sqrt(mean * (1.0 - p)));
     }
   }
 }

@@ -224,10 +224,14 @@ F randint(const random_key& key, const simd::uint_t<F>& member, const simd::uint
 
 namespace detail::rng {
 
-/// Writes draw(index lanes) for indices first_index + i, i < out.size(): whole native batches, then
-/// scalars. Equal bit for bit to the scalar loop because every draw is lane-identical.
+/// Writes draw(state) for the counters (key, member, episode, first_index + i), i < out.size():
+/// whole native batches, then scalars. The (member, episode) part of the state is absorbed once,
+/// in scalar arithmetic; per draw only the index is. Equal bit for bit to the scalar loop because
+/// every draw is lane-identical.
 template <class Draw>
-void fill(std::span<float> out, std::uint32_t first_index, Draw draw) {
+void fill(std::span<float> out, const random_key& key, std::uint32_t member, std::uint32_t episode,
+          std::uint32_t first_index, Draw draw) {
+  const state<std::uint32_t> prefix = absorb_prefix(key, member, episode);
   std::size_t i = 0;
   if constexpr (simd::has_native_simd) {
     using F = simd::native;
@@ -236,12 +240,14 @@ void fill(std::span<float> out, std::uint32_t first_index, Draw draw) {
     alignas(64) std::array<std::uint32_t, L> iota{};
     for (std::size_t l = 0; l < L; ++l) iota[l] = static_cast<std::uint32_t>(l);
     const U lane_offset = U::load_aligned(iota.data());
+    const state<U> lanes_prefix{U(prefix.a), U(prefix.b)};
     for (; i + L <= out.size(); i += L) {
       const U index = U(first_index + static_cast<std::uint32_t>(i)) + lane_offset;
-      simd::store(out.data() + i, draw(F{}, index));
+      simd::store(out.data() + i, draw(F{}, absorb_index(lanes_prefix, index)));
     }
   }
-  for (; i < out.size(); ++i) out[i] = draw(float{}, first_index + static_cast<std::uint32_t>(i));
+  for (; i < out.size(); ++i)
+    out[i] = draw(float{}, absorb_index(prefix, first_index + static_cast<std::uint32_t>(i)));
 }
 
 }  // namespace detail::rng
@@ -250,23 +256,16 @@ void fill(std::span<float> out, std::uint32_t first_index, Draw draw) {
 /// vectorised.
 inline void fill_normal(const random_key& key, std::uint32_t member, std::uint32_t episode,
                         std::span<float> out, std::uint32_t first_index = 0) {
-  const auto prefix = detail::rng::absorb_prefix(key, member, episode);
-  detail::rng::fill(out, first_index, [&]<class F>(F, const simd::uint_t<F>& index) {
-    using U = simd::uint_t<F>;
-    return detail::rng::box_muller<F>(
-        detail::rng::absorb_index(detail::rng::state<U>{U(prefix.a), U(prefix.b)}, index));
-  });
+  detail::rng::fill(out, key, member, episode, first_index,
+                    []<class F>(F, const auto& st) { return detail::rng::box_muller<F>(st); });
 }
 
 /// out[i] = uniform<float>(key, member, episode, first_index + i) (indices wrap modulo 2^32),
 /// vectorised.
 inline void fill_uniform(const random_key& key, std::uint32_t member, std::uint32_t episode,
                          std::span<float> out, std::uint32_t first_index = 0) {
-  const auto prefix = detail::rng::absorb_prefix(key, member, episode);
-  detail::rng::fill(out, first_index, [&]<class F>(F, const simd::uint_t<F>& index) {
-    using U = simd::uint_t<F>;
-    return detail::rng::unit24<F>(detail::rng::squeeze(
-        detail::rng::absorb_index(detail::rng::state<U>{U(prefix.a), U(prefix.b)}, index), 0));
+  detail::rng::fill(out, key, member, episode, first_index, []<class F>(F, const auto& st) {
+    return detail::rng::unit24<F>(detail::rng::squeeze(st, 0));
   });
 }
 

@@ -134,7 +134,7 @@ class openai_es {
     const std::size_t per_unit = cfg_.antithetic ? 2 : 1, units = (n + per_unit - 1) / per_unit;
     const std::size_t grain = (ask_task_min_values + d * per_unit - 1) / (d * per_unit);
     const std::size_t tasks = (units + grain - 1) / grain;
-    parallel_for(tasks, tasks > 1 ? cfg_.threads : 1, [&](std::size_t t) {
+    parallel_for(tasks, cfg_.threads, [&](std::size_t t) {  // one task: no thread involved
       for (std::size_t u = t * grain; u < std::min(units, (t + 1) * grain); ++u)
         for (std::size_t i = u * per_unit; i < std::min(n, (u + 1) * per_unit); ++i) {
           std::span<float> eps(noise_.data() + i * d, d);
