@@ -236,10 +236,22 @@ class chemotaxis {
     F n_good(0.0f), n_bad(0.0f);
     mask reached{};
     nearest_source<F> near;
-    for (std::size_t i = 0; i < s.sx.size(); ++i) {
-      F sx = s.sx[i], sy = s.sy[i];
-      const mask is_bad = on(s.bad[i]);
-      mask active = on(s.active[i]);
+    // The sources' arrays, their count and the lane words, read once per step: a vector store may
+    // alias the vectors' own members (__m512 is a may-alias type), so the compiler would reload them
+    // after every store of the loop. With them hoisted, GCC 12 also keeps the respawn mask in a
+    // register instead of a 16-bit stack slot (a 22-cycle store-load round trip on Zen 4):
+    // 1.02–1.08× rollout throughput (docs/performance.md).
+    const std::size_t n_sources = s.sx.size();
+    F* const src_x = s.sx.data();
+    F* const src_y = s.sy.data();
+    F* const src_active = s.active.data();
+    F* const src_countdown = s.countdown.data();
+    const F* const src_bad = s.bad.data();
+    const uint member_word = s.member_word, episode_word = s.episode_word;
+    for (std::size_t i = 0; i < n_sources; ++i) {
+      F sx = src_x[i], sy = src_y[i];
+      const mask is_bad = on(src_bad[i]);
+      mask active = on(src_active[i]);
       const mask hit_now = active && (sx == x) && (sy == y);
       reached = reached || (hit_now && !is_bad);
       const mask arrived = hit_now && moved;
@@ -249,11 +261,11 @@ class chemotaxis {
         // A source that was inactive cannot be arrived at: it counts down (to 0, then respawns),
         // which does not depend on this step's move, so only the arrival's own case waits for it.
         const F delay = simd::select(is_bad, delay_bad, delay_good);
-        const F count = simd::select(active, zero, simd::max(s.countdown[i] - one, zero));
+        const F count = simd::select(active, zero, simd::max(src_countdown[i] - one, zero));
         const mask counted_out = !active && (count == zero);
         mask deplete = arrived;
         if (coin)
-          deplete = deplete && (!is_bad || bernoulli<F>(coin_key, s.member_word, s.episode_word,
+          deplete = deplete && (!is_bad || bernoulli<F>(coin_key, member_word, episode_word,
                                                         uint(i), cfg_.bad_deplete_p));
         active = active && !deplete;
         const F rt = simd::select(deplete, delay, count);
@@ -262,17 +274,16 @@ class chemotaxis {
         if (simd::any(respawn)) {
           const auto cell_key = random_key::make(k.seed, stream_id::respawn_cells, k.generation, t);
           sx = simd::select(
-              respawn, randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i), width_u()),
-              sx);
+              respawn, randint<F>(cell_key, member_word, episode_word, uint(2 * i), width_u()), sx);
           sy = simd::select(
-              respawn,
-              randint<F>(cell_key, s.member_word, s.episode_word, uint(2 * i + 1), height_u()), sy);
-          s.sx[i] = sx;
-          s.sy[i] = sy;
+              respawn, randint<F>(cell_key, member_word, episode_word, uint(2 * i + 1), height_u()),
+              sy);
+          src_x[i] = sx;
+          src_y[i] = sy;
         }
         active = active || respawn;
-        s.active[i] = simd::to_unit<F>(active);
-        s.countdown[i] = simd::select(respawn, zero, rt);
+        src_active[i] = simd::to_unit<F>(active);
+        src_countdown[i] = simd::select(respawn, zero, rt);
       }
       near.visit(cfg_.good_only_gradient ? active && !is_bad : active, sx - x, sy - y);
     }
