@@ -269,7 +269,7 @@ class snn {
 
   /// One forward step on observation obs[0..obs_dim); returns the chosen action (as a float
   /// 0..A-1). Afterwards s.spike holds this step's spikes and s.spike_prev the previous step's
-  /// (likewise s.fired / s.fired_prev).
+  /// (likewise s.fired / s.fired_prev). Precondition: p holds lanes_v<F> lanes (p.lanes).
   template <simd::lane_type F>
   DPHYS_KERNEL_INLINE F act(snn_state<F>& s, const lane_params& p, const F* obs) const {
     const std::size_t n = layout_.n_neurons, od = layout_.obs_dim, na = layout_.num_actions;
@@ -332,11 +332,16 @@ class snn {
     s.fired_prev.swap(s.fired);
     std::swap(s.n_fired_prev, s.n_fired);
     // Motor readout: scores over the spiking units in neuron order (silent units add +0, and a
-    // score starting at +0 never becomes −0, so skipping them is exact), then the bias. koki2's
-    // five actions get a path whose scores stay in registers.
-    std::array<F, max_actions> score;
+    // score starting at +0 never becomes −0, so skipping them is exact), then the bias, then the
+    // argmax (first index on ties). koki2's five actions get a path whose scores stay in registers
+    // from the readout through the argmax.
+    constexpr std::size_t L = simd::lanes_v<F>;
     auto readout = [&](auto count) {
       const std::size_t m = count;
+      if (m == 0) return zero;
+      std::array<F, max_actions> score;
+      const float* motor_w = p.data.data() + layout_.motor_w() * L;
+      const float* motor_b = p.data.data() + layout_.motor_b() * L;
       for (std::size_t a = 0; a < m; ++a) score[a] = zero;
       const auto* spike = s.spike.data();
       const std::uint32_t* fired = s.fired.data();
@@ -345,28 +350,22 @@ class snn {
         const std::uint32_t i = fired[q];
         const simd::mask_t<F> on = spike[i];
         for (std::size_t a = 0; a < m; ++a)
-          score[a] = score[a] + simd::select(on, p.get<F>(layout_.motor_w() + i * m + a), zero);
+          score[a] = score[a] + simd::select(on, simd::load<F>(motor_w + (i * m + a) * L), zero);
       }
+      F best = score[0] + simd::load<F>(motor_b), action(0.0f);
+      for (std::size_t a = 1; a < m; ++a) {
+        const F sc = score[a] + simd::load<F>(motor_b + a * L);
+        const auto better = sc > best;  // strict: first index wins ties
+        best = simd::select(better, sc, best);
+        action = simd::select(better, F(static_cast<float>(a)), action);
+      }
+      return action;
     };
-    if (na == 5)
-      readout(std::integral_constant<std::size_t, 5>{});
-    else
-      readout(na);
-    F best(0.0f), action(0.0f);
-    for (std::size_t a = 0; a < na; ++a) {
-      const F sc = score[a] + p.get<F>(layout_.motor_b() + a);
-      if (a == 0) {
-        best = sc;
-        continue;
-      }
-      const auto better = sc > best;  // strict: first index wins ties
-      best = simd::select(better, sc, best);
-      action = simd::select(better, F(static_cast<float>(a)), action);
-    }
-    return action;
+    if (na == 5) return readout(std::integral_constant<std::size_t, 5>{});
+    return readout(na);
   }
 
-  /// Largest number of motor actions (readout scores live on the stack).
+  /// Largest number of motor actions (the readout keeps one score per action).
   static constexpr std::size_t max_actions = 16;
 
  private:
