@@ -543,6 +543,23 @@ TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip 
   CHECK(lanes_equal(t.s.w[0], -3.0f));
 }
 
+TEST_CASE("chemotaxis rollout: a network sized for another environment is rejected") {
+  agents::snn_config c;
+  c.n_neurons = 4;
+  c.k_edges = 1;
+  const auto topo = agents::topology::make(c, 1);
+  auto make = [&](std::size_t obs_dim, std::size_t actions) {
+    return crucibles::chemotaxis_rollout({}, agents::snn(c, topo, obs_dim, actions), {}, {}, {});
+  };
+  CHECK_NOTHROW(make(envs::chemotaxis::obs_dim, envs::chemotaxis::num_actions));
+  CHECK_THROWS_WITH_AS(make(6, envs::chemotaxis::num_actions),
+                       doctest::Contains("obs_dim 6 and num_actions 5; the chemotaxis environment "
+                                         "needs 4 and 5"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(make(envs::chemotaxis::obs_dim, 3), doctest::Contains("num_actions 3"),
+                       std::invalid_argument);
+}
+
 TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first readout") {
   agents::snn_config c;
   c.n_neurons = 2;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -165,7 +166,16 @@ class chemotaxis_rollout {
   chemotaxis_rollout(envs::chemotaxis_config env, agents::snn net,
                      plasticity::eligibility_trace_config plast, fitness_config fit,
                      rollout_config cfg)
-      : env_(env), net_(std::move(net)), rule_(plast), fit_(fit), cfg_(cfg) {}
+      : env_(env), net_(std::move(net)), rule_(plast), fit_(fit), cfg_(cfg) {
+    // The network reads the environment's observation and chooses among its actions.
+    const auto& l = net_.layout();
+    if (l.obs_dim != envs::chemotaxis::obs_dim || l.num_actions != envs::chemotaxis::num_actions)
+      throw std::invalid_argument(
+          "chemotaxis_rollout: the network has obs_dim " + std::to_string(l.obs_dim) +
+          " and num_actions " + std::to_string(l.num_actions) + "; the chemotaxis environment needs " +
+          std::to_string(envs::chemotaxis::obs_dim) + " and " +
+          std::to_string(envs::chemotaxis::num_actions));
+  }
 
   [[nodiscard]] const envs::chemotaxis& env() const { return env_; }
   [[nodiscard]] const agents::snn& network() const { return net_; }
