@@ -100,15 +100,14 @@ int main(int argc, char** argv) {
     cfg.impl = bc.impl;
     cfg.generations = bc.generations;
     cfg.rollout.episodes = bc.episodes;
-    cfg.es.pop_size = bc.pop;     // σ, lr, SGD: koki2's defaults
-    cfg.es.threads = bc.threads;  // as run_koki2 does
+    cfg.es.pop_size = bc.pop;  // σ, lr, SGD: koki2's defaults
     validate(cfg);
 
     auto pipeline = experiments::koki2_pipeline::make(cfg);
     std::vector<float> mean(pipeline.genome.size());
     pipeline.genome.init(cfg.seed, 0, mean);
     timed_strategy<search::openai_es> es{
-        search::openai_es(cfg.es, std::move(mean), cfg.seed), {}, {}};
+        search::openai_es(experiments::es_config(cfg), std::move(mean), cfg.seed), {}, {}};
     experiments::dispatching_crucible<experiments::koki2_pipeline::crucible_type> crucible{
         &pipeline.crucible, cfg.impl};
 

@@ -247,9 +247,7 @@ auto island_factory(const islands_example_config& cfg, const experiments::koki2_
   return [&cfg, &p](std::uint32_t, std::uint64_t island_seed) {
     std::vector<float> mean(p.genome.size());
     p.genome.init(island_seed, 0, mean);
-    auto es_cfg = cfg.koki2.es;
-    es_cfg.threads = cfg.koki2.threads;
-    return search::openai_es(es_cfg, std::move(mean), island_seed);
+    return search::openai_es(experiments::es_config(cfg.koki2), std::move(mean), island_seed);
   };
 }
 

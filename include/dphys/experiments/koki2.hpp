@@ -87,6 +87,14 @@ DPHYS_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads,
 
 namespace dphys::experiments {
 
+/// The run's ES settings: cfg.es, sampling on the run's `threads` (like the rollout; results do not
+/// depend on it).
+inline search::openai_es_config es_config(const koki2_config& cfg) {
+  auto es = cfg.es;
+  es.threads = cfg.threads;
+  return es;
+}
+
 /// The composed pipeline of one run.
 struct koki2_pipeline {
   using crucible_type = crucibles::viability_filter<crucibles::chemotaxis_rollout>;
@@ -179,9 +187,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   const auto& net = pipeline.rollout().network();
   std::vector<float> mean(pipeline.genome.size());
   pipeline.genome.init(cfg.seed, 0, mean);
-  auto es_cfg = cfg.es;
-  es_cfg.threads = cfg.threads;
-  search::openai_es es(es_cfg, std::move(mean), cfg.seed);
+  search::openai_es es(es_config(cfg), std::move(mean), cfg.seed);
   const nlohmann::json config_json = resolved_config_json(cfg, dir);
   const std::string config_text = config_json.dump();
   std::optional<run::resume_point> resume_at;
