@@ -561,6 +561,26 @@ TEST_CASE("chemotaxis rollout: a network sized for another environment is reject
                        std::invalid_argument);
 }
 
+TEST_CASE("lane parameters: value p of lane l at p · lanes + l, for every width and tail") {
+  // 8 and 16 lanes take the register-transpose paths (AVX, AVX-512) for whole groups of 8 or 16
+  // parameters and the plain loop for the rest; 581 is koki2's genome size.
+  for (const std::size_t n_lanes : {1u, 3u, 8u, 16u})
+    for (const std::size_t n_params : {0u, 5u, 8u, 16u, 23u, 581u}) {
+      std::vector<float> rows(n_lanes * n_params);
+      for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<float>(i) + 0.5f;
+      agents::lane_params p;
+      p.data.assign(3, -1.0f);  // stale contents are overwritten
+      p.assign(n_params, n_lanes, [&](std::size_t l) { return rows.data() + l * n_params; });
+      REQUIRE(p.lanes == n_lanes);
+      REQUIRE(p.data.size() == n_params * n_lanes);
+      std::size_t wrong = 0;
+      for (std::size_t l = 0; l < n_lanes; ++l)
+        for (std::size_t q = 0; q < n_params; ++q)
+          wrong += static_cast<std::size_t>(p.data[q * n_lanes + l] != rows[l * n_params + q]);
+      CHECK_MESSAGE(wrong == 0, n_lanes, " lanes, ", n_params, " parameters");
+    }
+}
+
 TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first readout") {
   agents::snn_config c;
   c.n_neurons = 2;

@@ -24,7 +24,7 @@
 #include <type_traits>
 #include <vector>
 
-#if defined(__AVX512F__)
+#if defined(__AVX__)
 #include <immintrin.h>
 #endif
 
@@ -165,6 +165,38 @@ std::size_t interleave16(std::size_t n_params, float* out, RowOf& row_of) {
   return p;
 }
 #endif
+#if defined(__AVX__)
+/// Interleaves parameters [0, 8·⌊n/8⌋) of 8 rows into out (out[p·8 + l] = row l's p) by 8×8
+/// register transposes; returns how many parameters it did.
+template <class RowOf>
+std::size_t interleave8(std::size_t n_params, float* out, RowOf& row_of) {
+  std::array<const float*, 8> rows;
+  for (std::size_t l = 0; l < 8; ++l) rows[l] = row_of(l);
+  std::size_t p = 0;
+  for (; p + 8 <= n_params; p += 8) {
+    __m256 r[8], t[8];
+    for (int l = 0; l < 8; ++l) r[l] = _mm256_loadu_ps(rows[l] + p);
+    for (int i = 0; i < 4; ++i) {  // pairs of rows: (r0 p0, r1 p0, r0 p1, r1 p1 | … p4, p5) etc.
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; ++i) {  // quadruples of rows: one parameter per 128-bit half
+      const __m256 a0 = t[4 * i], a1 = t[4 * i + 1], b0 = t[4 * i + 2], b1 = t[4 * i + 3];
+      r[4 * i + 0] = _mm256_shuffle_ps(a0, b0, 0x44);
+      r[4 * i + 1] = _mm256_shuffle_ps(a0, b0, 0xEE);
+      r[4 * i + 2] = _mm256_shuffle_ps(a1, b1, 0x44);
+      r[4 * i + 3] = _mm256_shuffle_ps(a1, b1, 0xEE);
+    }
+    for (int j = 0; j < 4; ++j) {  // rows 0–3 and 4–7 joined: parameter j (low halves), j + 4
+      _mm256_storeu_ps(out + (p + static_cast<std::size_t>(j)) * 8,
+                       _mm256_permute2f128_ps(r[j], r[4 + j], 0x20));
+      _mm256_storeu_ps(out + (p + static_cast<std::size_t>(j) + 4) * 8,
+                       _mm256_permute2f128_ps(r[j], r[4 + j], 0x31));
+    }
+  }
+  return p;
+}
+#endif
 }  // namespace detail
 
 /// Parameters of L lanes, interleaved: value p of lane l at data[p * L + l], so one load brings
@@ -186,6 +218,9 @@ struct lane_params {
     std::size_t done = 0;
 #if defined(__AVX512F__)
     if (n_lanes == 16) done = detail::interleave16(n_params, data.data(), row_of);
+#endif
+#if defined(__AVX__)
+    if (n_lanes == 8) done = detail::interleave8(n_params, data.data(), row_of);
 #endif
     for (std::size_t l = 0; l < n_lanes; ++l) {
       const float* r = row_of(l);
