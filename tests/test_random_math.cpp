@@ -805,3 +805,40 @@ TEST_CASE_TEMPLATE("simd min/max/clamp match the scalar convention on NaN, signe
       }
     }
 }
+
+// simd::keep / clear / to_unit: the one-instruction forms equal select with a +0 operand bit for
+// bit (signed zeros and NaN payloads included), for masks from comparisons and their logic.
+TEST_CASE_TEMPLATE("simd keep/clear/to_unit equal select with +0, bit for bit", B, float,
+                   xsimd::batch<float, xsimd::sse2>, xsimd::batch<float, xsimd::avx2>,
+                   dphys::simd::native, dphys::simd::emulated<float, 5>) {
+  namespace simd = dphys::simd;
+  const float nan = std::numeric_limits<float>::quiet_NaN(),
+              inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> v{nan, -nan, -inf, -1.5f, -0.0f, 0.0f, 1e-40f, 2.0f, inf};
+  constexpr std::size_t L = simd::lanes_v<B>;
+  const auto bits = [](float f) { return std::bit_cast<std::uint32_t>(f); };
+  std::size_t kept = 0, cleared = 0;
+  for (std::size_t start = 0; start < v.size(); ++start) {
+    std::array<float, L> xs{}, ys{};
+    for (std::size_t l = 0; l < L; ++l) {
+      xs[l] = v[(start + l) % v.size()];
+      ys[l] = v[(start + 3 * l + 1) % v.size()];
+    }
+    const B a = simd::load<B>(xs.data()), b = simd::load<B>(ys.data());
+    for (int form = 0; form < 3; ++form) {
+      const simd::mask_t<B> m = form == 0 ? a < b : form == 1 ? !(a >= b) : (a == a) && (b > B(0.0f));
+      const B k = simd::keep(m, a), c = simd::clear(m, a), u = simd::to_unit<B>(m),
+              sk = simd::select(m, a, B(0.0f)), sc = simd::select(m, B(0.0f), a);
+      for (std::size_t l = 0; l < L; ++l) {
+        CHECK(bits(simd::lane(k, l)) == bits(simd::lane(sk, l)));
+        CHECK(bits(simd::lane(c, l)) == bits(simd::lane(sc, l)));
+        const bool on = bits(simd::lane(sk, l)) == bits(xs[l]) && bits(xs[l]) != 0u;
+        kept += on;
+        cleared += bits(simd::lane(c, l)) == 0u;
+        CHECK(bits(simd::lane(u, l)) == bits(simd::lane(simd::select(m, B(1.0f), B(0.0f)), l)));
+      }
+    }
+  }
+  CHECK(kept > 0);  // both outcomes occurred
+  CHECK(cleared > 0);
+}

@@ -342,7 +342,7 @@ class snn {
         const simd::mask_t<F> on = spike[j];
         for (std::uint32_t k = out_begin[j]; k < out_begin[j + 1]; ++k) {
           F& in = input[edge_dst[k]];
-          in = in + simd::select(on, w[k], zero);
+          in = in + simd::keep(on, w[k]);
         }
       }
     }
@@ -359,7 +359,7 @@ class snn {
         spike_next[i] = fire;
         fired_next[count] = static_cast<std::uint32_t>(i);  // branch-free append
         count += static_cast<std::uint32_t>(simd::any(fire));  // no branch
-        v_mem[i] = v - simd::select(fire, theta, zero);
+        v_mem[i] = v - simd::keep(fire, theta);
       }
       s.n_fired_prev = count;
     }
@@ -385,7 +385,7 @@ class snn {
         const std::uint32_t i = fired[q];
         const simd::mask_t<F> on = spike[i];
         for (std::size_t a = 0; a < m; ++a)
-          score[a] = score[a] + simd::select(on, simd::load<F>(motor_w + (i * m + a) * L), zero);
+          score[a] = score[a] + simd::keep(on, simd::load<F>(motor_w + (i * m + a) * L));
       }
       F best = score[0] + simd::load<F>(motor_b), action(0.0f);
       for (std::size_t a = 1; a < m; ++a) {

@@ -254,6 +254,21 @@ template <class R>
 R x86_floor(R) = delete;
 template <class R>
 R x86_nearbyint(R) = delete;
+template <class M, class R>
+R x86_and(M, R) = delete;
+template <class M, class R>
+R x86_andnot(M, R) = delete;
+// SSE and AVX masks are registers of all-ones or all-zero lanes: a AND m keeps a where m holds and
+// gives +0 elsewhere, (NOT m) AND a the converse. (xsimd's select is a BLENDV, which reads only the
+// sign bits, so with a zero operand GCC 12 emits a compare that widens the sign before the AND.)
+#if defined(__SSE__) || defined(__x86_64__)
+inline __m128 x86_and(__m128 m, __m128 a) { return _mm_and_ps(m, a); }
+inline __m128 x86_andnot(__m128 m, __m128 a) { return _mm_andnot_ps(m, a); }
+#endif
+#if defined(__AVX__)
+inline __m256 x86_and(__m256 m, __m256 a) { return _mm256_and_ps(m, a); }
+inline __m256 x86_andnot(__m256 m, __m256 a) { return _mm256_andnot_ps(m, a); }
+#endif
 #if defined(__AVX512F__)
 // The masked forms with an all-ones mask are the same instruction; unlike _mm512_min_ps they take a
 // defined pass-through operand instead of _mm512_undefined_ps(), which GCC 12 reports as
@@ -511,10 +526,30 @@ F neg(const F& x) {
   return as_float(as_uint(x) ^ uint_t<F>(0x80000000u));
 }
 
+/// a in the lanes where m holds, +0 elsewhere: select(m, a, F(0.0f)) bit for bit, in one AND on
+/// SSE and AVX.
+template <lane_type F>
+F keep(const mask_t<F>& m, const F& a) {
+  if constexpr (requires { detail::x86_and(m.data, a.data); })
+    return F(detail::x86_and(m.data, a.data));
+  else
+    return select(m, a, F(0.0f));
+}
+
+/// +0 in the lanes where m holds, a elsewhere: select(m, F(0.0f), a) bit for bit, in one AND-NOT
+/// on SSE and AVX.
+template <lane_type F>
+F clear(const mask_t<F>& m, const F& a) {
+  if constexpr (requires { detail::x86_andnot(m.data, a.data); })
+    return F(detail::x86_andnot(m.data, a.data));
+  else
+    return select(m, F(0.0f), a);
+}
+
 /// 1.0f in lanes where m holds, 0.0f elsewhere.
 template <lane_type F>
 F to_unit(const mask_t<F>& m) {
-  return select(m, F(1.0f), F(0.0f));
+  return keep(m, F(1.0f));
 }
 
 /// Clamps x to [lo, hi] (lo <= hi).

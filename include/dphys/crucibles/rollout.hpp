@@ -346,18 +346,18 @@ class chemotaxis_rollout {
 
       // Lifetime statistics of the lanes alive at this step.
       acc.t_alive = acc.t_alive + simd::to_unit<F>(alive);
-      acc.energy = acc.energy + simd::select(alive, tr.energy_gained, zero);
-      acc.bad = acc.bad + simd::select(alive, tr.bad_arrivals, zero);
-      acc.lost = acc.lost + simd::select(alive, tr.integrity_lost, zero);
+      acc.energy = acc.energy + simd::keep(alive, tr.energy_gained);
+      acc.bad = acc.bad + simd::keep(alive, tr.bad_arrivals);
+      acc.lost = acc.lost + simd::keep(alive, tr.integrity_lost);
       acc.imin = simd::select(alive, simd::min(acc.imin, es.integrity), acc.imin);
       acc.success = simd::max(acc.success, simd::to_unit<F>(alive && tr.reached));
       for (std::size_t a = 0; a < 5; ++a)
         acc.counts[a] =
             acc.counts[a] + simd::to_unit<F>(alive && (action == F(static_cast<float>(a))));
-      acc.dw = acc.dw + simd::select(alive, ps.mean_abs_dw, zero);
-      acc.mod = acc.mod + simd::select(alive, ps.abs_modulator, zero);
+      acc.dw = acc.dw + simd::keep(alive, ps.mean_abs_dw);
+      acc.mod = acc.mod + simd::keep(alive, ps.abs_modulator);
       const auto event = alive && ((tr.energy_gained > zero) || (tr.integrity_lost > zero));
-      acc.dw_event = acc.dw_event + simd::select(event, ps.mean_abs_dw, zero);
+      acc.dw_event = acc.dw_event + simd::keep(event, ps.mean_abs_dw);
       acc.events = acc.events + simd::to_unit<F>(event);
       alive = alive && !tr.done;
     }

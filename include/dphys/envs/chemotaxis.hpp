@@ -261,7 +261,7 @@ class chemotaxis {
         // A source that was inactive cannot be arrived at: it counts down (to 0, then respawns),
         // which does not depend on this step's move, so only the arrival's own case waits for it.
         const F delay = simd::select(is_bad, delay_bad, delay_good);
-        const F count = simd::select(active, zero, simd::max(src_countdown[i] - one, zero));
+        const F count = simd::clear(active, simd::max(src_countdown[i] - one, zero));
         const mask counted_out = !active && (count == zero);
         mask deplete = arrived;
         if (coin)
@@ -283,7 +283,7 @@ class chemotaxis {
         }
         active = active || respawn;
         src_active[i] = simd::to_unit<F>(active);
-        src_countdown[i] = simd::select(respawn, zero, rt);
+        src_countdown[i] = simd::clear(respawn, rt);
       }
       near.visit(cfg_.good_only_gradient ? active && !is_bad : active, sx - x, sy - y);
     }
@@ -381,8 +381,8 @@ class chemotaxis {
       gy = gy * F(gain);
     }
     if (cfg_.grad_dropout_p > 0.0f) {
-      gx = simd::select(drop, F(0.0f), gx);
-      gy = simd::select(drop, F(0.0f), gy);
+      gx = simd::clear(drop, gx);
+      gy = simd::clear(drop, gy);
     }
     obs[0] = gx;
     obs[1] = gy;

@@ -89,7 +89,7 @@ class eligibility_trace {
       F acc(0.0f);
       for (std::uint32_t q = 0; q < s.n_fired; ++q) {
         const std::uint32_t i = s.fired[q];
-        acc = acc + simd::select(simd::mask_t<F>(s.spike[i]), p.get<F>(mod_w + i), zero);
+        acc = acc + simd::keep(simd::mask_t<F>(s.spike[i]), p.get<F>(mod_w + i));
       }
       m = math::tanh(acc);
     } else {
@@ -137,7 +137,7 @@ class eligibility_trace {
         const std::uint32_t k0 = out_begin[j], k1 = out_begin[j + 1];
         F post(0.0f);
         for (std::uint32_t k = k0; k < k1; ++k)
-          post = simd::max(post, simd::select(simd::mask_t<F>(spike[dst[k]]), F(dead[k]), zero));
+          post = simd::max(post, simd::keep(simd::mask_t<F>(spike[dst[k]]), F(dead[k])));
         if (!simd::any(pre && post != zero)) continue;
         for (std::uint32_t k = k0; k < k1; ++k)
           if (dead[k] != 0.0f && simd::any(pre && simd::mask_t<F>(spike[dst[k]]))) {
