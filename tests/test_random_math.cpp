@@ -14,6 +14,7 @@
 #include <cstring>
 #include <limits>
 #include <numbers>
+#include <random>
 #include <span>
 #include <stdexcept>
 #include <tuple>
@@ -487,6 +488,46 @@ TEST_CASE("random: ranges and exact definitions") {
   CHECK(detail::rng::mulhi32<std::uint32_t>(0x80000000u, 3u) == 1u);
 }
 
+TEST_CASE_TEMPLATE("random: mulhi32 of every lane type is the high half of the 64-bit product", U,
+                   xsimd::batch<std::uint32_t, xsimd::sse2>,  // 16-bit halves
+                   xsimd::batch<std::uint32_t, xsimd::avx2>,  // even and odd VPMULUDQ
+                   dphys::simd::uint_t<dphys::simd::native>,
+                   dphys::simd::emulated<std::uint32_t, 5>) {
+  constexpr std::size_t L = U::size;
+  std::mt19937 gen(7);
+  const std::array<std::uint32_t, 6> edge{0u, 1u, 0xffffu, 0x10000u, 0x80000000u, 0xffffffffu};
+  std::size_t wrong = 0;
+  for (int round = 0; round < 4000; ++round) {
+    std::array<std::uint32_t, L> u{}, v{};  // lane-varying on both sides, edges mixed in
+    for (std::size_t l = 0; l < L; ++l) {
+      u[l] = round % 3 == 0 ? edge[(round + l) % edge.size()] : static_cast<std::uint32_t>(gen());
+      v[l] = round % 5 == 0 ? edge[(round / 5 + 2 * l) % edge.size()]
+                            : static_cast<std::uint32_t>(gen());
+    }
+    const auto make = [](const std::array<std::uint32_t, L>& a) {
+      if constexpr (requires { U::load_unaligned(a.data()); }) {
+        return U::load_unaligned(a.data());
+      } else {
+        U r;
+        r.v = a;
+        return r;
+      }
+    };
+    const U hi = detail::rng::mulhi32(make(u), make(v));
+    std::array<std::uint32_t, L> got{};
+    if constexpr (requires { hi.store_unaligned(got.data()); })
+      hi.store_unaligned(got.data());
+    else
+      got = hi.v;
+    for (std::size_t l = 0; l < L; ++l) {
+      const auto want = static_cast<std::uint32_t>((std::uint64_t{u[l]} * v[l]) >> 32);
+      wrong += static_cast<std::size_t>(got[l] != want ||
+                                        detail::rng::mulhi32<std::uint32_t>(u[l], v[l]) != want);
+    }
+  }
+  CHECK(wrong == 0);
+}
+
 TEST_CASE(
     "random: golden values (a change of generator must fail here; see docs/reference/random.md)") {
   static_assert(random_key::make(0, stream_id::genome_init, 0, 0) ==
@@ -826,7 +867,9 @@ TEST_CASE_TEMPLATE("simd keep/clear/to_unit equal select with +0, bit for bit", 
     }
     const B a = simd::load<B>(xs.data()), b = simd::load<B>(ys.data());
     for (int form = 0; form < 3; ++form) {
-      const simd::mask_t<B> m = form == 0 ? a < b : form == 1 ? !(a >= b) : (a == a) && (b > B(0.0f));
+      const simd::mask_t<B> m = form == 0   ? a < b
+                                : form == 1 ? !(a >= b)
+                                            : (a == a) && (b > B(0.0f));
       const B k = simd::keep(m, a), c = simd::clear(m, a), u = simd::to_unit<B>(m),
               sk = simd::select(m, a, B(0.0f)), sc = simd::select(m, B(0.0f), a);
       for (std::size_t l = 0; l < L; ++l) {

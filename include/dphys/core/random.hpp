@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 
 #include <dphys/core/math.hpp>
 #include <dphys/core/simd.hpp>
@@ -145,16 +146,23 @@ U squeeze(const state<U>& s, std::uint32_t sub) {
   return triple32(s.a ^ s.b ^ U(sub * 0x9e3779b9u));
 }
 
-/// floor(u·v / 2^32) for 32-bit lanes, from 16-bit halves (no 64-bit lane arithmetic).
+/// floor(u·v / 2^32) for 32-bit lanes, exactly: one 64-bit product for a scalar, the even and odd
+/// lanes' 64-bit products on AVX2, and elsewhere from 16-bit halves (no 64-bit lane arithmetic).
 template <class U>
 U mulhi32(const U& u, const U& v) {
-  const U lo16(0xffffu);
-  const U u0 = u & lo16, u1 = simd::shift_right<16>(u), v0 = v & lo16,
-          v1 = simd::shift_right<16>(v);
-  const U w0 = u0 * v0;
-  const U t = u1 * v0 + simd::shift_right<16>(w0);
-  const U w1 = u0 * v1 + (t & lo16);
-  return u1 * v1 + simd::shift_right<16>(t) + simd::shift_right<16>(w1);
+  if constexpr (std::is_same_v<U, std::uint32_t>) {
+    return static_cast<std::uint32_t>((std::uint64_t{u} * v) >> 32);
+  } else if constexpr (requires { simd::detail::x86_mulhi32(u.data, v.data); }) {
+    return U(simd::detail::x86_mulhi32(u.data, v.data));
+  } else {
+    const U lo16(0xffffu);
+    const U u0 = u & lo16, u1 = simd::shift_right<16>(u), v0 = v & lo16,
+            v1 = simd::shift_right<16>(v);
+    const U w0 = u0 * v0;
+    const U t = u1 * v0 + simd::shift_right<16>(w0);
+    const U w1 = u0 * v1 + (t & lo16);
+    return u1 * v1 + simd::shift_right<16>(t) + simd::shift_right<16>(w1);
+  }
 }
 
 /// The top 24 bits of `bits` as k·2^-24 in [0, 1).

@@ -269,6 +269,18 @@ inline __m128 x86_andnot(__m128 m, __m128 a) { return _mm_andnot_ps(m, a); }
 inline __m256 x86_and(__m256 m, __m256 a) { return _mm256_and_ps(m, a); }
 inline __m256 x86_andnot(__m256 m, __m256 a) { return _mm256_andnot_ps(m, a); }
 #endif
+// floor(u·v / 2^32) per unsigned 32-bit lane (random.hpp's mulhi32): VPMULUDQ multiplies the even
+// lanes into 64-bit products; the odd lanes, shifted down, make the other four; their high halves
+// are blended back into place.
+template <class R>
+R x86_mulhi32(R, R) = delete;
+#if defined(__AVX2__)
+inline __m256i x86_mulhi32(__m256i u, __m256i v) {
+  const __m256i even = _mm256_mul_epu32(u, v);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(u, 32), _mm256_srli_epi64(v, 32));
+  return _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+#endif
 #if defined(__AVX512F__)
 // The masked forms with an all-ones mask are the same instruction; unlike _mm512_min_ps they take a
 // defined pass-through operand instead of _mm512_undefined_ps(), which GCC 12 reports as
