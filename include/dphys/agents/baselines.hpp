@@ -40,7 +40,7 @@ struct greedy {
     const F along_x = simd::select(gx >= zero, F(4.0f), F(3.0f));
     const F along_y = simd::select(gy >= zero, F(2.0f), F(1.0f));
     const F move = simd::select(ax >= ay, along_x, along_y);
-    return simd::select((ax < F(1e-3f)) && (ay < F(1e-3f)), zero, move);
+    return simd::clear((ax < F(1e-3f)) && (ay < F(1e-3f)), move);
   }
 };
 

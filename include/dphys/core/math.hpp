@@ -72,7 +72,7 @@ F exp(const F& x) {
   // rounds.
   const F a = detail::round_small(n * F(0.5f));
   F y = (p * detail::pow2i(a)) * detail::pow2i(n - a);
-  y = simd::select(x < F(lo), F(0.0f), y);
+  y = simd::clear(x < F(lo), y);
   return simd::select(x == x, y, x);
 }
 
@@ -90,11 +90,11 @@ F log(const F& x) {
   const U bits = simd::as_uint(xs);
   // xs = m · 2^e with m in [0.5, 1)
   F e = simd::to_float(simd::shift_right<23>(bits)) - F(126.0f) -
-        simd::select(sub, F(25.0f), F(0.0f));
+        simd::keep(sub, F(25.0f));
   const F m = simd::as_float((bits & U(0x007fffffu)) | U(0x3f000000u));
   // fold m into [sqrt(1/2), sqrt(2)): t = m − 1 or 2m − 1, both exact
   const auto small = m < F(0.707106781186547524f);
-  e = e - simd::select(small, F(1.0f), F(0.0f));
+  e = e - simd::to_unit<F>(small);
   const F t = simd::select(small, (m + m) - F(1.0f), m - F(1.0f));
   const F z = t * t;
   F p = F(7.0376836292e-2f);

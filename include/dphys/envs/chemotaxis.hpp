@@ -209,9 +209,9 @@ class chemotaxis {
     auto on = [](const F& unit) { return unit > F(0.5f); };
 
     const F dx =
-        simd::select(action == F(4.0f), one, simd::select(action == F(3.0f), F(-1.0f), zero));
+        simd::select(action == F(4.0f), one, simd::keep(action == F(3.0f), F(-1.0f)));
     const F dy =
-        simd::select(action == F(2.0f), one, simd::select(action == F(1.0f), F(-1.0f), zero));
+        simd::select(action == F(2.0f), one, simd::keep(action == F(1.0f), F(-1.0f)));
     const F x = simd::clamp(s.x + dx, zero, F(static_cast<float>(cfg_.width - 1)));
     const F y = simd::clamp(s.y + dy, zero, F(static_cast<float>(cfg_.height - 1)));
     // Arrival: on an active source now and not before the move. Sources move and deplete only
