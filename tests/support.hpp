@@ -19,6 +19,21 @@ namespace dphys_test {
 
 namespace fs = std::filesystem;
 
+/// True in a build with AddressSanitizer (the CI preset "asan", which adds UBSan). There, loops over
+/// large matrices run about 40x slower than in Release; a test may leave out its largest sizes when
+/// smaller ones take the same code paths, and the Release run still checks every size.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool sanitized_build = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+inline constexpr bool sanitized_build = true;
+#else
+inline constexpr bool sanitized_build = false;
+#endif
+#else
+inline constexpr bool sanitized_build = false;
+#endif
+
 /// A fresh directory under the system temp dir (name starts with `prefix`), removed at scope exit
 /// after making every directory below it writable again (tests make some read-only).
 class temp_dir {
