@@ -8,7 +8,8 @@ Each sample's address is resolved with `addr2line -i` (the whole inline chain); 
 innermost frame in include/dphys/{agents,plasticity,envs,crucibles}/ (so a sample inside
 core/simd.hpp's select counts for the kernel line that called it). Lines are then grouped into
 sections: the nearest preceding comment line (`// Capitalised text`) in that file, so the kernel's own
-section comments name the rows. Samples outside the binary are grouped by shared object.
+section comments name the rows; or the function head (at depth <= 1), or the first line of the doc
+comment (`/// ...`) of a function whose head spans several lines. Samples outside the binary are grouped by shared object.
 Prints a Markdown table, largest share first; --lines also prints the top source lines.
 """
 import collections
@@ -94,6 +95,12 @@ def section_of(path, ln, short, cache):
         m = re.match(r"\s*// ([A-Z][^.:;]*)", src[k])
         if m:
             return f"{short.split('/')[-1]}: {m.group(1).strip()}"
+        if re.match(r"\s*///", src[k]):
+            # A doc comment: the line is in the function it documents (whose head spans several
+            # lines, else the head would have matched first); name it by the comment's first line.
+            while k > 0 and re.match(r"\s*///", src[k - 1]):
+                k -= 1
+            return f"{short.split('/')[-1]}: {src[k].strip()[3:].strip()[:60]}"
         if re.match(r"^(  )?\S.*\{\s*$", src[k]) and k < int(ln) - 1:  # function head at depth <= 1
             return f"{short.split('/')[-1]}: {src[k].strip()[:60]}"
     return short
