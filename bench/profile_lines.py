@@ -9,7 +9,8 @@ innermost frame in include/dphys/{agents,plasticity,envs,crucibles}/ (so a sampl
 core/simd.hpp's select counts for the kernel line that called it). Lines are then grouped into
 sections: the nearest preceding comment line (`// Capitalised text`) in that file, so the kernel's own
 section comments name the rows; or the function head (at depth <= 1), or the first line of the doc
-comment (`/// ...`) of a function whose head spans several lines. Samples outside the binary are grouped by shared object.
+comment (`/// ...`) of a function whose head spans several lines. Samples outside the binary are
+grouped by shared object.
 Prints a Markdown table, largest share first; --lines also prints the top source lines.
 """
 import collections

@@ -691,10 +691,11 @@ TEST_CASE("make_manifest records what produced the run") {
         std::numeric_limits<std::uint64_t>::max());
 
   const json now = make_manifest(rn::manifest_info{});
-  CHECK(has_shape(now["start_time_utc"].get<std::string>(), "9999-99-99T99:99:99Z"));
-  CHECK_FALSE(has_shape("2024-1-02T03:04:05Z", "9999-99-99T99:99:99Z"));
-  CHECK_FALSE(has_shape("2024-01-02 03:04:05Z", "9999-99-99T99:99:99Z"));
-  CHECK_FALSE(has_shape("2024-01-02T03:04:0xZ", "9999-99-99T99:99:99Z"));
+  constexpr std::string_view utc_shape = "9999-99-99T99:99:99Z";
+  CHECK(has_shape(now["start_time_utc"].get<std::string>(), utc_shape));
+  CHECK_FALSE(has_shape("2024-1-02T03:04:05Z", utc_shape));
+  CHECK_FALSE(has_shape("2024-01-02 03:04:05Z", utc_shape));
+  CHECK_FALSE(has_shape("2024-01-02T03:04:0xZ", utc_shape));
   CHECK(rn::utc_iso8601(std::chrono::system_clock::time_point(std::chrono::seconds(1000000000))) ==
         "2001-09-09T01:46:40Z");
 #if defined(__clang__)
