@@ -8,7 +8,7 @@
 // also tends to start on its parent's vCPU and migrates only later, so a persistent worker pays that
 // once per process, not once per job. Until it has migrated it runs only while the caller blocks,
 // so a fresh process's first jobs can run at one-thread speed (on the 2-vCPU test VM, most 20-ms
-// runs did; after 0.25 s of jobs every run was spread: docs/performance.md, *Paired rounds*).
+// runs did; after 0.25 s of jobs every run was spread: docs/performance_log.md, *Paired rounds*).
 // A parallel_for issued from inside a task runs serially on the calling worker (no nested
 // parallelism, no deadlock).
 #pragma once

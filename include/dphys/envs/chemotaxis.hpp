@@ -240,7 +240,7 @@ class chemotaxis {
     // alias the vectors' own members (__m512 is a may-alias type), so the compiler would reload them
     // after every store of the loop. With them hoisted, GCC 12 also keeps the respawn mask in a
     // register instead of a 16-bit stack slot (a 22-cycle store-load round trip on Zen 4):
-    // 1.02–1.08× rollout throughput (docs/performance.md).
+    // 1.02–1.08× rollout throughput (docs/performance_log.md, *Register allocation*).
     const std::size_t n_sources = s.sx.size();
     F* const src_x = s.sx.data();
     F* const src_y = s.sy.data();
