@@ -62,21 +62,18 @@ def measure(cxx, include_dir, header, flags):
     total = own = 0
     files, own_files = set(), set()
     external_top = set()
-    stack = []  # the include chain: a marker with flag 1 enters a file, flag 2 returns to one
-    current = None
+    current = None  # the file the following lines come from
     for line in proc.stdout.splitlines():
         if line.startswith("# "):
             m = MARKER.match(line)
             if not m:
                 continue
             path, flag_text = m.group(2), m.group(3).split()
-            if "1" in flag_text:  # entering `path` from `current`
-                if current is not None and is_own(current) and not is_own(path) \
-                        and not path.startswith("<"):
-                    external_top.add(short_name(path))
-                stack.append(current)
-            elif "2" in flag_text and stack:  # back in `path`
-                stack.pop()
+            # Flag 1: `path` is entered from `current` (flag 2 returns to `path`). A header that is
+            # already included is not entered again, so this sees each header's first includer.
+            if "1" in flag_text and current is not None and is_own(current) \
+                    and not is_own(path) and not path.startswith("<"):
+                external_top.add(short_name(path))
             current = path
             continue
         if not line.strip() or current is None:
