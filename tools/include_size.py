@@ -47,7 +47,10 @@ def measure(cxx, include_dir, header, flags):
         with open(tu, "w") as f:
             f.write(f"#include <{header}>\n")
         cmd = [cxx, *flags, "-I", include_dir, "-E", tu]
-        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+        except OSError as e:
+            sys.exit(f"include_size.py: error: --cxx '{cxx}' cannot be run: {e.strerror}")
         if proc.returncode != 0:
             sys.exit(f"include_size.py: error: '{' '.join(cmd)}' failed:\n{proc.stderr}")
         version = subprocess.run([cxx, "--version"], capture_output=True, text=True).stdout
@@ -203,10 +206,20 @@ def main():
         try:
             with open(args.budget) as f:
                 budget = json.load(f)
+            if not isinstance(budget, dict):
+                sys.exit(f"include_size.py: error: {args.budget}: expected a JSON object")
             for key in ("dphys_lines", "preprocessed_lines"):
                 if not isinstance(budget.get(key), int) or budget[key] <= 0:
                     sys.exit(f"include_size.py: error: {args.budget}: '{key}' must be a positive "
                              f"integer, got {budget.get(key)!r}")
+            tol = budget.get("tolerance", 0.05)
+            if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol <= 1:
+                sys.exit(f"include_size.py: error: {args.budget}: 'tolerance' must be a number in "
+                         f"[0, 1], got {tol!r}")
+            top = budget.get("external_top", [])
+            if not isinstance(top, list) or not all(isinstance(x, str) for x in top):
+                sys.exit(f"include_size.py: error: {args.budget}: 'external_top' must be a list "
+                         f"of header names")
         except (OSError, json.JSONDecodeError) as e:
             sys.exit(f"include_size.py: error: cannot read budget {args.budget}: {e}")
         errors, notes = check(fig, budget, args.budget)

@@ -598,35 +598,53 @@ def self_test(configs, reflected, pages) -> int:
     if base.errors:
         failures.append("the unmodified pages must pass:\n  " + "\n  ".join(base.errors))
 
-    # 1. a field's row removed (koki2.md, dotted key form)
-    page = "docs/reference/koki2.md"
-    row = next(l for l in pages[page].split("\n") if l.startswith("| `es.lr` |"))
-    expect("koki2.md without the row of es.lr",
-           check(configs, reflected, mutate(page, row + "\n", "")),
-           "dphys::experiments::koki2_config", "`es.lr`", page)
-    # 2. a documented default changed (a plain field table)
-    page = "docs/reference/strategies/snes.md"
-    row = next(l for l in pages[page].split("\n") if l.startswith("| `sigma0` |"))
-    expect("snes.md with sigma0's default 1.0 -> 2.0",
-           check(configs, reflected, mutate(page, row, row.replace("| 1.0 |", "| 2.0 |"))),
-           "dphys::search::snes_config", "`sigma0`", "2.0", page)
-    # 3. a default in a policy table ("fields (default)")
-    page = "docs/reference/strategies/ga.md"
-    expect("ga.md with tournament size (2) -> (3)",
-           check(configs, reflected, mutate(page, "`size` (2)", "`size` (3)")),
-           "dphys::search::tournament_selection", "`size`", page)
-    # 4. a marker removed: the whole config is undocumented
-    page = "docs/reference/strategies/xnes.md"
-    expect("xnes.md without its marker",
-           check(configs, reflected,
-                 mutate(page, "<!-- config: dphys::search::xnes_config -->\n", "")),
-           "dphys::search::xnes_config", "`lr_shape`", "not documented")
-    # 5. a reflected config missing from the program's list
+    def row_of(page, key):
+        return next(l for l in pages[page].split("\n") if l.startswith(f"| `{key}` |"))
+
+    koki2, snes = "docs/reference/koki2.md", "docs/reference/strategies/snes.md"
+    ga, xnes = "docs/reference/strategies/ga.md", "docs/reference/strategies/xnes.md"
+    curiosity, nsga2 = "docs/reference/curiosity.md", "docs/reference/strategies/nsga2.md"
+    surrogate = "docs/reference/surrogate.md"
+    lr_row, sigma_row = row_of(koki2, "es.lr"), row_of(snes, "sigma0")
+    # (what, page, text replaced, replacement, substrings the reported error must contain)
+    page_mutations = [
+        # a field's row removed (the dotted key form)
+        ("koki2.md without the row of es.lr", koki2, lr_row + "\n", "",
+         ("dphys::experiments::koki2_config", "`es.lr`", koki2)),
+        # a documented default changed (a plain field table)
+        ("snes.md with sigma0's default 1.0 -> 2.0", snes, sigma_row,
+         sigma_row.replace("| 1.0 |", "| 2.0 |"),
+         ("dphys::search::snes_config", "`sigma0`", "2.0", snes)),
+        # a default in a policy table ("fields (default)")
+        ("ga.md with tournament size (2) -> (3)", ga, "`size` (2)", "`size` (3)",
+         ("dphys::search::tournament_selection", "`size`", ga)),
+        # a marker removed: the whole config is undocumented
+        ("xnes.md without its marker", xnes, "<!-- config: dphys::search::xnes_config -->\n", "",
+         ("dphys::search::xnes_config", "`lr_shape`", "not documented")),
+        # a row of a multi-field cell with a wrong value ("`n_min`, `n_max` | 8, 16")
+        ("curiosity.md with n_max 16 -> 17", curiosity, "| 8, 16 |", "| 8, 17 |",
+         ("dphys::curiosity::nbody_template_config", "`n_max`", curiosity)),
+        # a stale row (a field name the config does not have)
+        ("nsga2.md with a row for a field that does not exist", nsga2,
+         "| `crossover_probability` |", "| `crossover_prob` |",
+         ("`crossover_prob`", "no such field", nsga2)),
+        # a nested config documented as a whole, by its values: "`predictor` | {1, 1, 0.8}"
+        ("curiosity.md with the crucible's predictor {1, 1, 0.8} -> {1, 1, 0.9}", curiosity,
+         "| {1, 1, 0.8} |", "| {1, 1, 0.9} |",
+         ("dphys::curiosity::curriculum_crucible_config", "`predictor.discount`", curiosity)),
+        # prose: the value after a field's name (parse_limits)
+        ("surrogate.md with parse_limits max_depth 48 -> 64", surrogate, "`max_depth` 48",
+         "`max_depth` 64", ("dphys::surrogate::parse_limits", "`max_depth`", surrogate)),
+    ]
+    for what, page, old, new, needles in page_mutations:
+        expect(what, check(configs, reflected, mutate(page, old, new)), *needles)
+
+    # a reflected config missing from the program's list
     r = dict(reflected)
     r["dphys::search::new_config"] = "dphys/search/new.hpp:1"
     expect("a DPHYS_ADAPT_STRUCT not in config_defaults.cpp", check(configs, r, pages),
            "dphys::search::new_config", "not listed")
-    # 6. the header scan finds a new ADAPT_STRUCT (and ignores the macro's definition and comments)
+    # the header scan finds a new ADAPT_STRUCT (and ignores the macro's definition and comments)
     with tempfile.TemporaryDirectory() as tmp:
         os.makedirs(os.path.join(tmp, "dphys", "x"))
         with open(os.path.join(tmp, "dphys", "x", "a.hpp"), "w") as fh:
@@ -639,29 +657,8 @@ def self_test(configs, reflected, pages) -> int:
             failures.append(f"header scan: expected cfg_a, cfg_b, found {found}")
         else:
             print("ok: header scan finds multi-line and Hana ADAPT_STRUCTs, not comments")
-    # 7. a row of a multi-field cell with a wrong value (curiosity.md: "`n_min`, `n_max` | 8, 16")
-    page = "docs/reference/curiosity.md"
-    expect("curiosity.md with n_max 16 -> 17",
-           check(configs, reflected, mutate(page, "| 8, 16 |", "| 8, 17 |")),
-           "dphys::curiosity::nbody_template_config", "`n_max`", page)
-    # 8. a stale row (a field name the config does not have)
-    page = "docs/reference/strategies/nsga2.md"
-    expect("nsga2.md with a row for a field that does not exist",
-           check(configs, reflected,
-                 mutate(page, "| `crossover_probability` |", "| `crossover_prob` |")),
-           "`crossover_prob`", "no such field", page)
-    # 9. a nested config documented as a whole, by its values: "`predictor` | {1, 1, 0.8}"
-    page = "docs/reference/curiosity.md"
-    expect("curiosity.md with the crucible's predictor {1, 1, 0.8} -> {1, 1, 0.9}",
-           check(configs, reflected, mutate(page, "| {1, 1, 0.8} |", "| {1, 1, 0.9} |")),
-           "dphys::curiosity::curriculum_crucible_config", "`predictor.discount`", page)
-    # 10. prose: the value after a field's name (surrogate.md, parse_limits)
-    page = "docs/reference/surrogate.md"
-    expect("surrogate.md with parse_limits max_depth 48 -> 64",
-           check(configs, reflected, mutate(page, "`max_depth` 48", "`max_depth` 64")),
-           "dphys::surrogate::parse_limits", "`max_depth`", page)
 
-    # 11. a marker inside a ``` code block (configuration.md's example) is not a marker
+    # a marker inside a ``` code block (configuration.md's example) is not a marker
     errs: list[str] = []
     fence = "```\n<!-- config: dphys::search::nope -->\n| f |\n| --- |\n| `x` |\n```\n"
     parse_pages({"p.md": fence}, {n: c.short for n, c in configs.items()}, errs)
@@ -718,14 +715,21 @@ def main() -> int:
     ap.add_argument("--self-test", action="store_true", help="check that mutations are reported")
     ap.add_argument("--verbose", action="store_true", help="list the defaults not compared")
     a = ap.parse_args()
-    if a.dump_json:
-        with open(a.dump_json, encoding="utf-8") as fh:
-            dump = json.load(fh)
-    elif a.dump_program:
-        dump = json.loads(subprocess.run([a.dump_program], check=True, capture_output=True,
-                                         text=True).stdout)
-    else:
-        ap.error("--dump-program or --dump-json is required")
+    for opt, path in (("--docs", a.docs), ("--include", a.include)):
+        if not os.path.isdir(path):
+            ap.error(f"{opt} {path}: not a directory")
+    try:
+        if a.dump_json:
+            with open(a.dump_json, encoding="utf-8") as fh:
+                dump = json.load(fh)
+        elif a.dump_program:
+            dump = json.loads(subprocess.run([a.dump_program], check=True, capture_output=True,
+                                             text=True).stdout)
+        else:
+            ap.error("--dump-program or --dump-json is required")
+    except (OSError, subprocess.CalledProcessError, json.JSONDecodeError) as e:
+        ap.exit(2, f"check_config_docs.py: error: cannot read the configs' defaults "
+                   f"({a.dump_json or a.dump_program}): {e}\n")
     configs = load_configs(dump)
     reflected = reflected_types(a.include)
     pages = read_pages(a.docs)
