@@ -16,7 +16,7 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/experiments/koki2.hpp>
 
@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
 
     const double med_gen = median(gen_s), med_eval = median(eval_s);
     const auto steps_per_gen = static_cast<double>(agent_steps) / static_cast<double>(gen_s.size());
-    nlohmann::json j{
+    dphys::json j{
         {"bench", "es_generation"},
         {"algo", "openai_es(koki2)"},
         {"config", bc.config == bench_env::l0 ? "l0" : "ladder"},

@@ -28,7 +28,7 @@
 #include <tuple>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/problems/zdt.hpp>
@@ -120,7 +120,7 @@ problems::zdt_function zdt_of(const std::string& name) {
   return problems::zdt_function::zdt1;
 }
 
-nlohmann::json run_nsga2(const bench_config& bc, const std::string& name, std::uint64_t seed) {
+dphys::json run_nsga2(const bench_config& bc, const std::string& name, std::uint64_t seed) {
   const auto prob = problems::zdt::paper(zdt_of(name));
   const auto d = static_cast<std::size_t>(prob.dimension);
   const auto n = static_cast<std::size_t>(bc.moo_pop);
@@ -162,7 +162,7 @@ nlohmann::json run_nsga2(const bench_config& bc, const std::string& name, std::u
 }
 
 template <class Strategy>
-nlohmann::json run_single(const bench_config& bc, Strategy s, const std::string& algo,
+dphys::json run_single(const bench_config& bc, Strategy s, const std::string& algo,
                           const std::string& func, std::size_t dim, std::uint64_t seed) {
   const std::uint64_t budget = static_cast<std::uint64_t>(bc.budget_per_dim) * dim;
   const auto t0 = clk::now();
@@ -189,7 +189,7 @@ nlohmann::json run_single(const bench_config& bc, Strategy s, const std::string&
       break;
     }
   }
-  nlohmann::json rec{{"bench", "moo_conv"},
+  dphys::json rec{{"bench", "moo_conv"},
                      {"algo", algo},
                      {"func", func},
                      {"dim", dim},
@@ -202,11 +202,11 @@ nlohmann::json run_single(const bench_config& bc, Strategy s, const std::string&
                      {"evals_used", evals},
                      {"stop", stop},
                      {"wall_s", seconds_since(t0)}};
-  rec["evals_to_target"] = hit != 0 ? nlohmann::json(hit) : nlohmann::json(nullptr);
+  rec["evals_to_target"] = hit != 0 ? dphys::json(hit) : dphys::json(nullptr);
   return rec;
 }
 
-nlohmann::json run_algo(const bench_config& bc, const std::string& algo, const std::string& func,
+dphys::json run_algo(const bench_config& bc, const std::string& algo, const std::string& func,
                         std::size_t dim, std::uint64_t seed) {
   const double hi = func == "rastrigin" ? 5.12 : 5.0;
   const auto b = search::box<double>::uniform(dim, -hi, hi);
@@ -230,7 +230,7 @@ struct summary {
   std::vector<double> evals_to_target, best_f;
 };
 
-void add(summary& s, const nlohmann::json& rec) {
+void add(summary& s, const dphys::json& rec) {
   ++s.runs;
   s.best_f.push_back(rec.at("best_f").is_number() ? rec.at("best_f").get<double>() : std::nan(""));
   if (rec.at("hit").get<bool>()) {
@@ -239,8 +239,8 @@ void add(summary& s, const nlohmann::json& rec) {
   }
 }
 
-nlohmann::json number_or_null(double v) {
-  return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+dphys::json number_or_null(double v) {
+  return std::isfinite(v) ? dphys::json(v) : dphys::json(nullptr);
 }
 
 }  // namespace
@@ -290,7 +290,7 @@ int main(int argc, char** argv) {
       const summary& p = it->second;
       const double e = median(s.evals_to_target), pe = median(p.evals_to_target);
       const double bf = median(s.best_f), pbf = median(p.best_f);
-      std::cout << nlohmann::json{{"bench", "moo_peer_ratio"},
+      std::cout << dphys::json{{"bench", "moo_peer_ratio"},
                                   {"algo", algo},
                                   {"peer_algo", "pagmo2 " + peer_algo},
                                   {"func", func},

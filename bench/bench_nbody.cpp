@@ -19,7 +19,7 @@
 #include <vector>
 
 #include <boost/hana/adapt_struct.hpp>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/nbody/benchmark.hpp>
@@ -87,7 +87,7 @@ void run_force(const nbody_bench_config& bc) {
     }
     const bool identical = ax == bx && ay == by && az == bz;
     const auto pairs = static_cast<double>(pair_evaluations(p.size()));
-    nlohmann::json j{{"bench", "nbody_force"},
+    dphys::json j{{"bench", "nbody_force"},
                      {"n", n},
                      {"type", "double"},
                      {"arch", xsimd::default_arch::name()},
@@ -107,7 +107,7 @@ void run_suite(const nbody_bench_config& bc) {
   using namespace dphys::nbody;
   const auto result = run_benchmark(bc.suite);
   for (const auto& r : result.runs) {
-    nlohmann::json j{{"bench", "nbody_suite"},
+    dphys::json j{{"bench", "nbody_suite"},
                      {"problem", r.problem},
                      {"n", r.n},
                      {"baseline", r.baseline},
@@ -128,7 +128,7 @@ void run_suite(const nbody_bench_config& bc) {
     std::cout << j.dump() << std::endl;
   }
   for (const auto& s : result.scaling) {
-    nlohmann::json j{{"bench", "nbody_scaling"},         {"problem", s.problem},
+    dphys::json j{{"bench", "nbody_scaling"},         {"problem", s.problem},
                      {"baseline", s.baseline},           {"n", s.n},
                      {"exponent_time", s.exponent_time}, {"exponent_cost", s.exponent_cost}};
     std::cout << j.dump() << std::endl;

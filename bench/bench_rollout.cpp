@@ -7,7 +7,7 @@
 #include "bench_workload.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -102,7 +102,7 @@ int main(int argc, char** argv) {
     double mean_fitness = 0;
     for (float f : ev.fitness) mean_fitness += f;
     mean_fitness /= static_cast<double>(ev.fitness.size());
-    nlohmann::json j{{"bench", "rollout"},
+    dphys::json j{{"bench", "rollout"},
                      {"config", bc.config == bench_env::l0 ? "l0" : "ladder"},
                      {"plasticity", bc.plasticity == on_off::on ? "on" : "off"},
                      {"impl", bc.impl == experiments::lane_impl::simd ? "simd" : "scalar"},

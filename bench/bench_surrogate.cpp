@@ -9,7 +9,7 @@
 #include <dphys/surrogate/crucible.hpp>
 #include <dphys/surrogate/text.hpp>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <ctime>
 #include <exception>
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
             kernel_evaluations += last.kernel_evaluations;
             t = thread_cpu_seconds() - t0;
           } while (t < bc.min_seconds);
-          nlohmann::json j{{"bench", "surrogate_crucible"},
+          dphys::json j{{"bench", "surrogate_crucible"},
                            {"mode", mode == surrogate::crucible_mode::one_step ? "one_step" : "multi_step"},
                            {"n", n},
                            {"steps", mode == surrogate::crucible_mode::one_step ? 1 : bc.steps},

@@ -519,7 +519,7 @@ TEST_CASE_TEMPLATE("eligibility trace: koki2's constructed two-neuron cases", F,
   }
 }
 
-TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights; clip at ±3", F,
+TEST_CASE_TEMPLATE("eligibility trace: zero modulator never moves weights, clip at ±3", F,
                    LANE_TYPES) {
   plasticity::eligibility_trace_config c;
   c.enabled = true;
@@ -611,7 +611,7 @@ TEST_CASE("LIF network: reset by subtraction, strict threshold, argmax-first rea
 }
 
 TEST_CASE(
-    "topology: k distinct non-self targets per neuron, source-major, seed-determined; file "
+    "topology: k distinct non-self targets per neuron, source-major, seed-determined, file "
     "errors") {
   const auto t = agents::topology::random(32, 8, 12345);
   REQUIRE(t.size() == 256);

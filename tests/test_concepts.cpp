@@ -101,7 +101,7 @@ TEST_CASE("concepts: a user-written strategy and crucible run through evolve and
   CHECK_THROWS_WITH(evolve(c, sphere{}, evolve_options{1, 1}), doctest::Contains("dimension (2)"));
 }
 
-TEST_CASE("concepts: openai_es laws — same seed, same asks; tell advances the generation") {
+TEST_CASE("concepts: openai_es laws — same seed, same asks, tell advances the generation") {
   search::openai_es_config cfg;
   cfg.pop_size = 6;
   search::openai_es x(cfg, {0.1f, 0.2f, 0.3f}, 9), y(cfg, {0.1f, 0.2f, 0.3f}, 9);

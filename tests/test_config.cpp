@@ -1,5 +1,5 @@
-// Tests for dphys/core/config*.hpp: reflection, JSON round trip, text parsing, command-line
-// overrides, validation rules and their messages.
+// Tests for dphys/core/config*.hpp and dphys/core/json.hpp: reflection, JSON round trip, text
+// parsing, command-line overrides, validation rules and their messages, and the JSON value type.
 #include <array>
 #include <bit>
 #include <cmath>
@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,7 @@
 #include <doctest/doctest.h>
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/json.hpp>
 #include <dphys/core/reflect.hpp>
 
 namespace cfgtest {
@@ -318,7 +320,7 @@ TEST_CASE("JSON round trip: every field kind, floats bit for bit, 64-bit extreme
   a.bools = {false};
 
   kitchen_sink b;
-  dphys::from_json(nlohmann::json::parse(dphys::to_json(a).dump()),
+  dphys::from_json(dphys::json::parse(dphys::to_json(a).dump()),
                    b);  // through text, as config.json is
   CHECK(b.flag == a.flag);
   CHECK(b.i8 == a.i8);
@@ -355,7 +357,7 @@ TEST_CASE("JSON round trip: floats bit for bit over a sweep of bit patterns") {
        bits += 0x0000f3a1u)  // ~35k positive floats
     e.floats.push_back(std::bit_cast<float>(bits));
   extremes r{};
-  dphys::from_json(nlohmann::json::parse(dphys::to_json(e).dump()), r);
+  dphys::from_json(dphys::json::parse(dphys::to_json(e).dump()), r);
   REQUIRE(r.floats.size() == e.floats.size());
   std::size_t mismatches = 0;
   for (std::size_t i = 0; i < e.floats.size(); ++i)
@@ -367,20 +369,20 @@ TEST_CASE("JSON round trip: floats bit for bit over a sweep of bit patterns") {
 
 TEST_CASE("from_json: partial objects keep the other values") {
   auto cfg = experiment_defaults();
-  dphys::from_json(nlohmann::json::parse(R"({"es": {"pop_size": 8}, "seed": 7})"), cfg);
+  dphys::from_json(dphys::json::parse(R"({"es": {"pop_size": 8}, "seed": 7})"), cfg);
   CHECK(cfg.es.pop_size == 8);
   CHECK(cfg.seed == 7);
   CHECK(cfg.es.sigma == 0.1);
   CHECK(cfg.env.width == 16);
   CHECK(cfg.name == "demo");
-  dphys::from_json(nlohmann::json::object(), cfg);
+  dphys::from_json(dphys::json::object(), cfg);
   CHECK(cfg.es.pop_size == 8);
 }
 
-TEST_CASE("from_json: errors name field, value and rule; the config is left unchanged") {
+TEST_CASE("from_json: errors name field, value and rule, the config is left unchanged") {
   auto cfg = experiment_defaults();
   const auto read = [&](const char* text) {
-    return error_of([&] { dphys::from_json(nlohmann::json::parse(text), cfg); });
+    return error_of([&] { dphys::from_json(dphys::json::parse(text), cfg); });
   };
   CHECK(read(R"({"es": {"pop_sise": 8}})") ==
         "config error: es.pop_sise = 8: unknown key; valid keys: pop_size, sigma, weights, "
@@ -414,14 +416,14 @@ TEST_CASE("from_json: errors name field, value and rule; the config is left unch
   CHECK(cfg.seed == 42);
   CHECK(cfg.es.pop_size == 64);
   // integers are JSON integers only; floats accept integers
-  dphys::from_json(nlohmann::json::parse(R"({"es": {"sigma": 1}})"), cfg);
+  dphys::from_json(dphys::json::parse(R"({"es": {"sigma": 1}})"), cfg);
   CHECK(cfg.es.sigma == 1.0);
 }
 
 TEST_CASE("from_json: 64-bit extremes and non-finite floats as strings") {
   extremes e{};
   dphys::from_json(
-      nlohmann::json::parse(
+      dphys::json::parse(
           R"({"min64": -9223372036854775808, "max64": 9223372036854775807, "umax64": 18446744073709551615,
                            "u8": 255, "floats": ["inf", "-inf", "nan"], "tiny": 5e-324})"),
       e);
@@ -436,25 +438,25 @@ TEST_CASE("from_json: 64-bit extremes and non-finite floats as strings") {
   CHECK(e.tiny == std::numeric_limits<double>::denorm_min());
   CHECK(dphys::to_json(e)["floats"].dump() == R"(["inf","-inf","nan"])");
   CHECK(error_of([&] {
-          dphys::from_json(nlohmann::json::parse(R"({"max64": 9223372036854775808})"), e);
+          dphys::from_json(dphys::json::parse(R"({"max64": 9223372036854775808})"), e);
         }) ==
         "config error: max64 = 9223372036854775808: out of range for int64 [-9223372036854775808, "
         "9223372036854775807]");
   // float range: a number rounding to FLT_MAX is in range, one rounding to infinity is not
-  dphys::from_json(nlohmann::json::parse(R"({"floats": [3.4028235e38, -3.40282356e38]})"), e);
+  dphys::from_json(dphys::json::parse(R"({"floats": [3.4028235e38, -3.40282356e38]})"), e);
   CHECK(e.floats == std::vector<float>{std::numeric_limits<float>::max(),
                                        std::numeric_limits<float>::lowest()});
   CHECK(error_of([&] {
-          dphys::from_json(nlohmann::json::parse(R"({"floats": [1, 3.4028236e38]})"), e);
+          dphys::from_json(dphys::json::parse(R"({"floats": [1, 3.4028236e38]})"), e);
         }) == "config error: floats[1] = 3.4028236e+38: out of range for float");
-  CHECK(error_of([&] { dphys::from_json(nlohmann::json::parse(R"({"u8": 256})"), e); }) ==
+  CHECK(error_of([&] { dphys::from_json(dphys::json::parse(R"({"u8": 256})"), e); }) ==
         "config error: u8 = 256: out of range for uint8 [0, 255]");
   CHECK(
-      error_of([&] { dphys::from_json(nlohmann::json::parse(R"({"tiny": "Infinity"})"), e); }) ==
+      error_of([&] { dphys::from_json(dphys::json::parse(R"({"tiny": "Infinity"})"), e); }) ==
       R"(config error: tiny = "Infinity": expected double (a JSON number, or "inf", "-inf", "nan"))");
 }
 
-TEST_CASE("from_json_file: reads files; errors name the file and the parse position") {
+TEST_CASE("from_json_file: reads files, errors name the file and the parse position") {
   const temp_file good(
       "good.json",
       "// comments are allowed\n{ \"es\": { \"pop_size\": 6 }, \"name\": \"from file\" }\n");
@@ -480,8 +482,8 @@ TEST_CASE("from_json_file: reads files; errors name the file and the parse posit
   const temp_file bad_json("bad_json.json", "{\n  \"seed\": 1,\n  \"name\" \"x\"\n}\n");
   CHECK(error_of([&] { dphys::from_json_file(bad_json.path, cfg); }) ==
         "config error: " + bad_json.path.string() +
-            ": invalid JSON: parse error at line 3, column 12: syntax error while parsing "
-            "object separator - unexpected string literal; expected ':'");
+            ": invalid JSON: parse error at line 3, column 10: syntax error while parsing "
+            "object separator - expected ':'");
   const auto missing = good.path.parent_path() / "dphys_test_config_missing.json";
   CHECK(error_of([&] { dphys::from_json_file(missing, cfg); }) ==
         "config error: " + missing.string() + ": cannot open file");
@@ -837,7 +839,7 @@ TEST_CASE("DPHYS_ADAPT_STRUCT: the same keys, rules, errors and JSON as BOOST_HA
   CHECK(both_fail_alike() == "config error: inner.rate = 1.5: in [0, 1]");
   late.inner.rate = twin.inner.rate = 0.5;
   CHECK(dphys::to_json(twin).dump() == dphys::to_json(late).dump());
-  dphys::from_json(nlohmann::json::parse(R"({"hi": 9, "inner": {"rate": 0.25}})"), twin);
+  dphys::from_json(dphys::json::parse(R"({"hi": 9, "inner": {"rate": 0.25}})"), twin);
   CHECK(twin.lo == 1);
   CHECK(twin.hi == 9);
   CHECK(twin.inner.rate == 0.25);
@@ -872,6 +874,236 @@ TEST_CASE("config_checker: a member pointer not in the reflection is a logic err
     void check(dphys::config_checker<with_extra>& c) const { c(&with_extra::extra).at_least(0); }
   };
   CHECK_THROWS_AS(dphys::validate(with_extra{}), std::logic_error);
+}
+
+TEST_SUITE_END();
+
+// --- dphys::json (core/json.hpp) ------------------------------------------------------------------
+TEST_SUITE_BEGIN("json");
+
+namespace {
+using dphys::json;
+
+std::string parse_error_of(std::string_view text, bool comments = false) {
+  try {
+    (void)json::parse(text, nullptr, true, comments);
+  } catch (const json::parse_error& e) {
+    CHECK(json::parse(text, nullptr, false, comments).is_discarded());
+    return e.what();
+  }
+  return "no error";
+}
+template <class F>
+std::string json_error_of(F&& f) {
+  try {
+    f();
+  } catch (const json::exception& e) {
+    return e.what();
+  }
+  return "no error";
+}
+}  // namespace
+
+TEST_CASE("json: numbers are written as nlohmann writes them") {
+  const std::pair<double, const char*> cases[] = {
+      {0.0, "0.0"},           {-0.0, "-0.0"},          {1.0, "1.0"},
+      {-3.0, "-3.0"},         {0.1, "0.1"},            {100.0, "100.0"},
+      {0.5, "0.5"},           {0.001, "0.001"},        {0.0001, "0.0001"},
+      {1e-05, "1e-05"},       {1.5e-07, "1.5e-07"},    {123456789012345.0, "123456789012345.0"},
+      {1e14, "100000000000000.0"}, {1e15, "1e+15"},   {1.5e16, "1.5e+16"},
+      {1.2345678901234568e22, "1.2345678901234568e+22"}, {1e100, "1e+100"},
+      {5e-324, "5e-324"},     {1.7976931348623157e308, "1.7976931348623157e+308"},
+      {static_cast<double>(0.1f), "0.10000000149011612"}};
+  for (const auto& [x, text] : cases) {
+    CAPTURE(text);
+    CHECK(json(x).dump() == text);
+  }
+  CHECK(json(std::numeric_limits<double>::quiet_NaN()).dump() == "null");
+  CHECK(json(-std::numeric_limits<double>::infinity()).dump() == "null");
+  CHECK(json(std::numeric_limits<std::int64_t>::min()).dump() == "-9223372036854775808");
+  CHECK(json(std::numeric_limits<std::uint64_t>::max()).dump() == "18446744073709551615");
+  CHECK(json(-7).type() == json::value_t::number_integer);
+  CHECK(json(7u).type() == json::value_t::number_unsigned);
+}
+
+TEST_CASE("json: every finite double reads back bit for bit from its text") {
+  std::uint64_t state = 0x243f6a8885a308d3ull;  // splitmix64
+  int checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    state += 0x9e3779b97f4a7c15ull;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    const double x = std::bit_cast<double>(z);
+    if (!std::isfinite(x)) continue;
+    const std::string text = json(x).dump();
+    const json back = json::parse(text);
+    REQUIRE(back.is_number_float());
+    if (std::bit_cast<std::uint64_t>(back.get<double>()) != z) FAIL_CHECK(text);
+    ++checked;
+  }
+  CHECK(checked > 199000);
+}
+
+TEST_CASE("json: parsed number types and ranges") {
+  CHECK(json::parse("1").type() == json::value_t::number_unsigned);
+  CHECK(json::parse("-1").type() == json::value_t::number_integer);
+  CHECK(json::parse("-0").type() == json::value_t::number_integer);
+  CHECK(json::parse("1.0").type() == json::value_t::number_float);
+  CHECK(json::parse("1e2").get<double>() == 100.0);
+  CHECK(json::parse("18446744073709551615").get<std::uint64_t>() == 18446744073709551615ull);
+  CHECK(json::parse("18446744073709551616").is_number_float());
+  CHECK(json::parse("-9223372036854775808").get<std::int64_t>() ==
+        std::numeric_limits<std::int64_t>::min());
+  CHECK(json::parse("-9223372036854775809").is_number_float());
+  CHECK(std::bit_cast<std::uint64_t>(json::parse("1e-400").get<double>()) == 0u);
+  CHECK(std::bit_cast<std::uint64_t>(json::parse("-1e-400").get<double>()) ==
+        std::bit_cast<std::uint64_t>(-0.0));
+  CHECK(json::parse("4.9406564584124654e-324").get<double>() == 5e-324);
+  CHECK(parse_error_of("[1e400]") ==
+        "[json.exception.parse_error.101] parse error at line 1, column 2: number overflow "
+        "parsing '1e400'");
+  CHECK(parse_error_of("-12e99999999999999999999").find("number overflow") != std::string::npos);
+}
+
+TEST_CASE("json: strings, escapes and UTF-8") {
+  const json j = json::parse(R"(["a\"b\\c\/d\b\f\n\r\t", "\u00e9\u20ac\ud83d\ude00", "\u0000x"])");
+  CHECK(j[0].get<std::string>() == "a\"b\\c/d\b\f\n\r\t");
+  CHECK(j[1].get<std::string>() == "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+  CHECK(j[2].get<std::string>() == std::string("\0x", 2));
+  CHECK(j.dump() == "[\"a\\\"b\\\\c/d\\b\\f\\n\\r\\t\",\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\","
+                    "\"\\u0000x\"]");
+  CHECK(json(std::string("\x01\x1f")).dump() == "\"\\u0001\\u001f\"");
+  // Invalid UTF-8 is refused when parsing and when writing, unless replaced.
+  CHECK(parse_error_of("\"a\xff\"").find("invalid UTF-8") != std::string::npos);
+  CHECK(parse_error_of("\"\xc0\xaf\"").find("invalid UTF-8") != std::string::npos);    // overlong
+  // a UTF-8-encoded surrogate:
+  CHECK(parse_error_of("\"\xed\xa0\x80\"").find("invalid UTF-8") != std::string::npos);
+  CHECK(json_error_of([] { (void)json(std::string("a\xff")).dump(); }) ==
+        "[json.exception.type_error.316] invalid UTF-8 byte at index 1: 0xFF");
+  CHECK(json(std::string("a\xff")).dump(-1, ' ', false, json::error_handler_t::replace) ==
+        "\"a\xef\xbf\xbd\"");
+  CHECK(parse_error_of("\"a\nb\"").find("control character") != std::string::npos);
+  CHECK(parse_error_of(R"("\ud83d")").find("surrogate") != std::string::npos);
+  CHECK(parse_error_of(R"("\ude00")").find("surrogate") != std::string::npos);
+  CHECK(parse_error_of(R"("\u12g4")").find("4 hex digits") != std::string::npos);
+  CHECK(parse_error_of(R"("\x")").find("invalid escape") != std::string::npos);
+}
+
+TEST_CASE("json: malformed texts are parse errors with line and column") {
+  CHECK(parse_error_of("{\n  \"a\": 1,\n  \"b\" 2\n}") ==
+        "[json.exception.parse_error.101] parse error at line 3, column 7: syntax error while "
+        "parsing object separator - expected ':'");
+  for (const char* text : {"", "  ", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "+1", "-", "1e",
+                           "tru", "nul", "NaN", "Infinity", "[1] x", "[1", "{\"a\"", "{1:2}",
+                           "\"open", "[1 2]", "{\"a\":1 \"b\":2}", "/* c */ 1", "1 // c"}) {
+    CAPTURE(text);
+    CHECK(parse_error_of(text).starts_with(
+        "[json.exception.parse_error.101] parse error at line "));
+  }
+}
+
+TEST_CASE("json: comments only when asked for, nesting bounded") {
+  CHECK(json::parse("// head\n{\"a\": /* inline */ 1} // tail", nullptr, true, true) ==
+        json{{"a", 1}});
+  CHECK(parse_error_of("/* open", true).find("unterminated comment") != std::string::npos);
+  const auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  CHECK(json::parse(nested(json::max_depth)).size() == 1);
+  CHECK(parse_error_of(nested(json::max_depth + 1)).find("nesting deeper than 512") !=
+        std::string::npos);
+  CHECK(parse_error_of(std::string(1'000'000, '[')).find("nesting") != std::string::npos);
+}
+
+TEST_CASE("json: objects, arrays and the text layout") {
+  json j = json::parse(R"({"b": [1, {"y": null, "x": true}], "a": {}, "c": [], "a": "last"})");
+  CHECK(j.dump() == R"({"a":"last","b":[1,{"x":true,"y":null}],"c":[]})");
+  CHECK(j.dump(2) == "{\n  \"a\": \"last\",\n  \"b\": [\n    1,\n    {\n      \"x\": true,\n"
+                     "      \"y\": null\n    }\n  ],\n  \"c\": []\n}");
+  CHECK(j.dump(1, '\t') == "{\n\t\"a\": \"last\",\n\t\"b\": [\n\t\t1,\n\t\t{\n\t\t\t\"x\": true,\n"
+                           "\t\t\t\"y\": null\n\t\t}\n\t],\n\t\"c\": []\n}");
+  // Initializer lists: pairs with string keys make an object, anything else an array.
+  CHECK(json{{"k", 1}, {"v", {1, 2}}}.dump() == R"({"k":1,"v":[1,2]})");
+  CHECK(json{{"k", 1}, {2, 3}}.dump() == R"([["k",1],[2,3]])");
+  CHECK(json::array({{"k", 1}}).dump() == R"([["k",1]])");
+  CHECK(json::object().dump() == "{}");
+  CHECK(json_error_of([] { (void)json::object({1, 2}); })
+            .starts_with("[json.exception.type_error.301]"));
+  // Containers and maps convert; get<T> converts back.
+  const std::vector<float> v{0.5f, -2.0f};
+  const std::map<std::string, int> m{{"x", 1}, {"y", -2}};
+  const json jv = v, jm = m;
+  CHECK(jv.dump() == "[0.5,-2.0]");
+  CHECK(jm.dump() == R"({"x":1,"y":-2})");
+  CHECK(jv.get<std::vector<float>>() == v);
+  CHECK(jm.get<std::map<std::string, int>>() == m);
+  CHECK(json::parse("[1,2,3]").get<std::array<int, 3>>() == std::array{1, 2, 3});
+  CHECK(json_error_of([] { (void)json::parse("[1,2]").get<std::array<int, 3>>(); }) ==
+        "[json.exception.type_error.302] array size must be 3, but is 2");
+}
+
+TEST_CASE("json: access, modification and their errors") {
+  json j;
+  CHECK(j.is_null());
+  CHECK(j.empty());
+  j["a"]["b"] = 2.5;  // null becomes an object on operator[]
+  j["list"].push_back(1);  // and an array on push_back
+  j["list"].push_back("two");
+  CHECK(j.dump() == R"({"a":{"b":2.5},"list":[1,"two"]})");
+  CHECK(j.size() == 2);
+  CHECK(j.contains("a"));
+  CHECK(!j.contains("b"));
+  CHECK(!j["list"].contains("a"));
+  CHECK(j.at("a").at("b").get<double>() == 2.5);
+  CHECK(j.value("missing", 7) == 7);
+  CHECK(j.value("missing", "x") == "x");
+  CHECK(j["a"].value("b", 0.0) == 2.5);
+  CHECK(json_error_of([&] { (void)j.at("missing"); }) ==
+        "[json.exception.out_of_range.403] key 'missing' not found");
+  CHECK(json_error_of([&] { (void)j.at("list").at(2); }) ==
+        "[json.exception.out_of_range.401] array index 2 is out of range");
+  CHECK(json_error_of([&] { (void)j.at("list").at("k"); }) ==
+        "[json.exception.type_error.304] cannot use at() with array");
+  CHECK(json_error_of([&] { (void)j.at("list")[1].get<int>(); }) ==
+        "[json.exception.type_error.302] type must be number, but is string");
+  CHECK(json_error_of([&] { (void)j.at("a").get<bool>(); }) ==
+        "[json.exception.type_error.302] type must be boolean, but is object");
+  CHECK(json_error_of([&] { j["list"]["k"] = 1; }) ==
+        "[json.exception.type_error.305] cannot use operator[] with a string argument with array");
+  CHECK(json_error_of([&] { (void)json(1).value("k", 0); }) ==
+        "[json.exception.type_error.306] cannot use value() with number");
+  CHECK(json::parse("2.9").get<int>() == 2);  // numbers convert by static_cast, as in nlohmann
+  CHECK(j.erase("a") == 1);
+  CHECK(j.erase("a") == 0);
+  j.update(json{{"z", nullptr}, {"list", 3}});
+  CHECK(j.dump() == R"({"list":3,"z":null})");
+  // Copies are deep; moves leave null behind.
+  json copy = j;
+  copy["z"] = 1;
+  CHECK(j["z"].is_null());
+  json moved = std::move(copy);
+  CHECK(moved["z"] == 1);
+  // Iteration: an object's values in key order with key(), items() as pairs.
+  std::string keys;
+  for (auto it = moved.begin(); it != moved.end(); ++it) keys += it.key() + "=" + it->dump() + ";";
+  CHECK(keys == "list=3;z=1;");
+  int sum = 0;
+  for (const auto& [k, x] : moved.items()) sum += x.get<int>() + static_cast<int>(k.size());
+  CHECK(sum == 4 + 4 + 1);
+  int n = 0;
+  for (const json& x : json::parse("[1, 2, 3]")) n += x.get<int>();
+  CHECK(n == 6);
+}
+
+TEST_CASE("json: equality compares numbers by value") {
+  CHECK(json(1) == json(1u));
+  CHECK(json(1) == json(1.0));
+  CHECK(json(-1) != json(std::numeric_limits<std::uint64_t>::max()));
+  CHECK(json(0.1) != json(0.1f));
+  CHECK(json::parse(R"({"a":[1,2.0]})") == json{{"a", {1u, 2}}});
+  CHECK(json::parse("[]") != json::parse("{}"));
+  CHECK(json() != json::parse("false"));
+  CHECK(json::parse("x", nullptr, false) != json::parse("x", nullptr, false));  // discarded
 }
 
 TEST_SUITE_END();

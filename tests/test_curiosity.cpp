@@ -324,7 +324,7 @@ TEST_CASE("N4: the replay store round-trips through JSONL and checkpoints") {
 
   run::write_file_atomic(dir / "bad.jsonl",
                          rb[0].to_json().dump() + "\n" +
-                             nlohmann::json{{"id", 9}, {"status", "bogus"}}.dump() + "\n");
+                             dphys::json{{"id", 9}, {"status", "bogus"}}.dump() + "\n");
   CHECK_THROWS_WITH_AS(back.load_jsonl(dir / "bad.jsonl"), doctest::Contains("line 2"),
                        run::format_error);
   std::filesystem::remove_all(dir);
@@ -667,7 +667,7 @@ TEST_CASE("integration: the curriculum loop over koki2's ladder is deterministic
   std::set<std::uint64_t> seen;
   int replayed = 0;
   for (const auto& line : a.records) {
-    const auto j = nlohmann::json::parse(line).at("curriculum");
+    const auto j = dphys::json::parse(line).at("curriculum");
     CHECK(j.at("policy") == "surprise_weighted");
     std::set<std::uint64_t> fresh_now;
     for (const auto& s : j.at("scenarios")) {
@@ -689,7 +689,7 @@ TEST_CASE("integration: the curriculum loop over koki2's ladder is deterministic
   const auto cu = run_loop(scenario_policy::curiosity, 1, 5, 4);
   CHECK(cu.records == run_loop(scenario_policy::curiosity, 2, 5, 4).records);
   for (const auto& line : cu.records) {
-    const auto j = nlohmann::json::parse(line).at("curriculum");
+    const auto j = dphys::json::parse(line).at("curriculum");
     std::size_t fresh = 0;
     for (const auto& s : j.at("scenarios")) fresh += s.at("replayed").get<bool>() ? 0 : 1;
     REQUIRE(j.at("selector").size() == fresh);
@@ -702,7 +702,7 @@ TEST_CASE("integration: the curriculum loop over koki2's ladder is deterministic
 
   const auto u = run_loop(scenario_policy::uniform, 1, 5, 3);
   for (const auto& line : u.records) {
-    const auto j = nlohmann::json::parse(line);  // named: a range-for over a temporary's member dangles
+    const auto j = dphys::json::parse(line);  // named: a range-for over a temporary's member dangles
     for (const auto& s : j.at("curriculum").at("scenarios")) CHECK_FALSE(s.at("replayed").get<bool>());
   }
 }
@@ -914,12 +914,12 @@ std::vector<surrogate::program> surrogate_population() {
           surrogate::newtonian_program(0.8, 0.01)};
 }
 
-std::vector<nlohmann::json> surrogate_records(
+std::vector<dphys::json> surrogate_records(
     scenario_policy policy, std::uint64_t seed, int gens,
     surprise_source source = surprise_source::elite_error) {
   auto c = make_surrogate_curriculum(policy, seed, source);
   const auto pop = surrogate_population();
-  std::vector<nlohmann::json> out;
+  std::vector<dphys::json> out;
   for (int g = 0; g < gens; ++g) {
     (void)c.evaluate(pop, static_cast<std::uint32_t>(g));
     out.push_back(c.last_record());
@@ -1230,7 +1230,7 @@ scenario_scheduler_config scheduler_cfg(scenario_policy policy) {
 
 }  // namespace
 
-TEST_CASE("scenario_scheduler: replay first, then fresh; learning, record and checkpoint") {
+TEST_CASE("scenario_scheduler: replay first, then fresh, learning, record and checkpoint") {
   scenario_scheduler<int> sch(scheduler_templates(), scheduler_cfg(scenario_policy::surprise_weighted),
                               "item");
   // Generation 0: nothing to replay, so exactly the sampler's draw.
@@ -1249,7 +1249,7 @@ TEST_CASE("scenario_scheduler: replay first, then fresh; learning, record and ch
   const std::vector<double> y{1.0, 0.0, 0.5, 0.25};
   const auto rec = sch.learn(
       g0, y, 2, 3.5, 0, [](const prediction&, double v) { return 1.0 - v; },
-      [](nlohmann::json& row, std::size_t s, const prediction& p) {
+      [](dphys::json& row, std::size_t s, const prediction& p) {
         row["slot"] = s;
         row["sd"] = p.stddev();
       });
@@ -1305,7 +1305,7 @@ TEST_CASE("scenario_scheduler: replay first, then fresh; learning, record and ch
     CHECK(g1[s].seed == g1b[s].seed);
     CHECK(g1[s].replay_id == g1b[s].replay_id);
   }
-  const auto none = [](nlohmann::json&, std::size_t, const prediction&) {};
+  const auto none = [](dphys::json&, std::size_t, const prediction&) {};
   const auto sur = [](const prediction& p, double v) { return std::abs(p.mean - v); };
   CHECK(sch.learn(g1, y, 0, 1.0, 1, sur, none) == back.learn(g1b, y, 0, 1.0, 1, sur, none));
   CHECK(sch.replay().size() == 6);  // the replayed two were updated, not added

@@ -269,7 +269,7 @@ TEST_CASE("islands: without elitism migrants are distinct finite members drawn a
   CHECK(seen_first.size() >= 4);  // not always the same pick
 }
 
-TEST_CASE("islands: migration_rate gives max(1, floor(pop * rate)) migrants; 0 never migrates") {
+TEST_CASE("islands: migration_rate gives max(1, floor(pop * rate)) migrants, 0 never migrates") {
   island_config c = config(2, 1, 0, migration_topology::ring, true);
   c.migration_rate = 0.3;
   island_model<probe<true>> model(c, 1, probe_factory({10, 3}));

@@ -169,7 +169,7 @@ TEST_CASE("AK3: baselines on koki2's L0 defaults") {
   CHECK(std::fabs(r3r["success_rate"].get<double>() - 0.352) < 3 * 0.042);
 }
 
-TEST_CASE("AK4: L0.2 greedy needs the good-only cue; random ignores it") {
+TEST_CASE("AK4: L0.2 greedy needs the good-only cue, random ignores it") {
   experiments::koki2_config cfg;  // defaults: L0.2, 4 sources, 2 bad, loss 0.25
   cfg.rollout.episodes = 4096;
   cfg.rollout.random_numbers = envs::random_numbers::common;

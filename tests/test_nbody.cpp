@@ -453,7 +453,7 @@ TEST_CASE("nbody: CSV round trip is bit-exact") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("nbody: particles checkpoint round trip is bit-exact; a bad archive is refused") {
+TEST_CASE("nbody: particles checkpoint round trip is bit-exact, a bad archive is refused") {
   auto p = plummer_galaxy(23, 100, 1, 1, 9);
   p.vz[4] = -0.0;
   state_writer w;

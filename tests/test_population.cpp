@@ -616,7 +616,7 @@ evaluation toy_evaluate(const proposal<genome>& p) {
 
 struct toy_run {
   island_search<genome> search;
-  std::vector<nlohmann::json> log;
+  std::vector<dphys::json> log;
 };
 
 template <class Executor>

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/error.hpp>
 #include <dphys/core/state_io.hpp>
@@ -238,7 +238,7 @@ TEST_CASE("cvt_archive: user centroids, nearest-centroid cells, ties to the lowe
   CHECK(state_bytes(same) == state_bytes(a));
 }
 
-TEST_CASE("archive save/load is bit for bit; geometry mismatches are refused") {
+TEST_CASE("archive save/load is bit for bit, geometry mismatches are refused") {
   dphys::qd::grid_archive a({.dims = {3, 3}, .lower = {0, 0}, .upper = {1, 1}}, 2);
   a.add(vec{1, -0.0}, 0.1, vec{0.5, 0.5});
   a.add(vec{2, 3}, -1e-300, vec{0.9, 0.1});
@@ -269,19 +269,19 @@ TEST_CASE("archive export: JSONL and CSV, written atomically") {
   dphys::qd::write_archive_jsonl(a, dir / "archive.jsonl");
   dphys::qd::write_archive_csv(a, dir / "archive.csv");
   std::ifstream in(dir / "archive.jsonl");
-  std::vector<nlohmann::json> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  std::vector<dphys::json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(dphys::json::parse(line));
   REQUIRE(lines.size() == 3);
   CHECK(lines[0]["record"] == "archive");
   CHECK(lines[0]["kind"] == "grid_archive");
-  CHECK(lines[0]["dims"] == nlohmann::json({2, 3}));
+  CHECK(lines[0]["dims"] == dphys::json({2, 3}));
   CHECK(lines[0]["filled"] == 2);
   CHECK(lines[0]["qd_score"].get<double>() == 1.5 + 2.1);
   CHECK(lines[1]["cell"] == 2);  // (0, 2)
-  CHECK(lines[1]["grid"] == nlohmann::json({0, 2}));
+  CHECK(lines[1]["grid"] == dphys::json({0, 2}));
   CHECK(lines[1]["objective"].get<double>() == 0.1);
   CHECK(lines[2]["cell"] == 3);  // (1, 0)
-  CHECK(lines[2]["solution"] == nlohmann::json({0.25, -1.0}));
+  CHECK(lines[2]["solution"] == dphys::json({0.25, -1.0}));
   const std::string csv = dphys::run::read_file(dir / "archive.csv");
   CHECK(csv ==
         "cell,objective,descriptor_0,descriptor_1,solution_0,solution_1\n"
@@ -293,7 +293,7 @@ TEST_CASE("archive export: JSONL and CSV, written atomically") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("concepts: the shipped strategies and archives model them; a plain strategy does not") {
+TEST_CASE("concepts: the shipped strategies and archives model them, a plain strategy does not") {
   static_assert(dphys::qd::qd_archive<dphys::qd::grid_archive>);
   static_assert(dphys::qd::qd_archive<dphys::qd::cvt_archive>);
   static_assert(dphys::qd::qd_strategy<dphys::qd::map_elites>);
@@ -316,14 +316,14 @@ TEST_CASE("cvt_archive export names each elite's centroid") {
   std::getline(in, head);
   std::getline(in, elite);
   CHECK_FALSE(std::getline(in, rest));
-  CHECK(nlohmann::json::parse(head)["kind"] == "cvt_archive");
-  const auto e = nlohmann::json::parse(elite);
+  CHECK(dphys::json::parse(head)["kind"] == "cvt_archive");
+  const auto e = dphys::json::parse(elite);
   CHECK(e["cell"] == 1);
-  CHECK(e["centroid"] == nlohmann::json({0.75, 0.5}));
+  CHECK(e["centroid"] == dphys::json({0.75, 0.5}));
   std::filesystem::remove(file);
 }
 
-TEST_CASE("map_elites: same seed => identical archive; save/load (also between ask and tell)") {
+TEST_CASE("map_elites: same seed => identical archive, save/load (also between ask and tell)") {
   const dphys::problems::planar_arm arm;
   const dphys::qd::map_elites_config mc{.batch_size = 50};
   dphys::qd::map_elites a(mc, arm_grid(arm, 20), arm.domain(), 3);
@@ -362,7 +362,7 @@ TEST_CASE("map_elites: same seed => identical archive; save/load (also between a
   CHECK_THROWS_AS(load_bytes(wrong, ckpt), dphys::state_error);
 }
 
-TEST_CASE("map_elites: non-finite members are counted and not inserted; misuse throws") {
+TEST_CASE("map_elites: non-finite members are counted and not inserted, misuse throws") {
   const dphys::problems::planar_arm arm;
   dphys::qd::map_elites me({.batch_size = 4}, arm_grid(arm, 10), arm.domain(), 1);
   CHECK_THROWS_AS(me.tell(vec(4), vec(8)), std::logic_error);
@@ -505,7 +505,7 @@ vec brute_novelty(const vec& archive, const vec& batch, std::size_t dim, std::si
 
 }  // namespace
 
-TEST_CASE("novelty_archive: kNN novelty equals brute force exactly; the addition rules") {
+TEST_CASE("novelty_archive: kNN novelty equals brute force exactly, the addition rules") {
   dphys::qd::novelty_archive a({.k = 3, .threshold = 0.9}, 2);
   const vec batch{0, 0, 1, 0, 0, 1, 3, 3, 0, 0};  // includes a duplicate of member 0
   auto nov = a.novelty(batch);

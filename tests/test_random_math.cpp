@@ -529,7 +529,7 @@ TEST_CASE_TEMPLATE("random: mulhi32 of every lane type is the high half of the 6
 }
 
 TEST_CASE(
-    "random: golden values (a change of generator must fail here; see docs/reference/random.md)") {
+    "random: golden values (a change of generator must fail here, see docs/reference/random.md)") {
   static_assert(random_key::make(0, stream_id::genome_init, 0, 0) ==
                 random_key{0x0f4c7b56u, 0x748c7ed6u});
   static_assert(random_key::make(0xdeadbeefcafef00dull, stream_id::obs_noise, 123, 456) ==

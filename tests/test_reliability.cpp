@@ -56,7 +56,7 @@ std::string without_timing(const std::string& jsonl) {
   while (pos < jsonl.size()) {
     std::size_t nl = jsonl.find('\n', pos);
     if (nl == std::string::npos) nl = jsonl.size();
-    auto rec = nlohmann::json::parse(jsonl.substr(pos, nl - pos));
+    auto rec = dphys::json::parse(jsonl.substr(pos, nl - pos));
     rec.erase("timing");
     out += rec.dump() + "\n";
     pos = nl + 1;
@@ -128,7 +128,7 @@ TEST_CASE("openai_es save/load continues bit for bit (sgd, adam, antithetic)") {
   }
 }
 
-TEST_CASE("openai_es save refuses mid-generation; load refuses another dimension or strategy") {
+TEST_CASE("openai_es save refuses mid-generation, load refuses another dimension or strategy") {
   dphys::search::openai_es es({}, std::vector<float>(3, 0.0f), 1);
   (void)es.ask();
   dphys::state_writer w;
@@ -164,8 +164,8 @@ TEST_CASE("checkpoint file names") {
 }
 
 TEST_CASE("config_diff names every differing leaf with both values") {
-  const auto a = nlohmann::json::parse(R"({"a":1,"b":{"c":2,"d":[1,2]},"e":"x"})");
-  const auto b = nlohmann::json::parse(R"({"a":1,"b":{"c":3,"d":[1,2,3]},"f":true})");
+  const auto a = dphys::json::parse(R"({"a":1,"b":{"c":2,"d":[1,2]},"e":"x"})");
+  const auto b = dphys::json::parse(R"({"a":1,"b":{"c":3,"d":[1,2,3]},"f":true})");
   const auto d = rn::config_diff(a, b);
   REQUIRE(d.size() == 4);
   CHECK(d[0].key == "b.c");
@@ -178,7 +178,7 @@ TEST_CASE("config_diff names every differing leaf with both values") {
   CHECK(rn::config_diff(a, a).empty());
 }
 
-TEST_CASE("checkpoint_writer keeps the newest K; find_resume_point skips corrupt ones") {
+TEST_CASE("checkpoint_writer keeps the newest K, find_resume_point skips corrupt ones") {
   scratch_dir dir;
   auto rd = rn::run_directory::create(dir / "run");
   rd.write_config({{"x", 1}});
@@ -289,7 +289,7 @@ TEST_CASE("observers' accumulators are checkpointed as extras and restored exact
 TEST_CASE("check_resume_config refuses a changed config by key unless overridden") {
   const std::string before = R"({"seed":1,"generations":10,"es":{"sigma":0.1,"lr":0.05}})";
   const auto after =
-      nlohmann::json::parse(R"({"seed":1,"generations":20,"es":{"sigma":0.2,"lr":0.01}})");
+      dphys::json::parse(R"({"seed":1,"generations":20,"es":{"sigma":0.2,"lr":0.01}})");
   const auto msg = message_of<rn::resume_error>(
       [&] { rn::check_resume_config(before, after, {"generations"}, false, {}, "ck"); });
   CHECK_CONTAINS(msg, "2 keys");
@@ -301,7 +301,7 @@ TEST_CASE("check_resume_config refuses a changed config by key unless overridden
                           [&](const std::string& w) { warned.push_back(w); });
   REQUIRE(warned.size() == 1);
   CHECK_CONTAINS(warned[0], "es.sigma");
-  CHECK_NOTHROW(rn::check_resume_config(before, nlohmann::json::parse(before), {}, false));
+  CHECK_NOTHROW(rn::check_resume_config(before, dphys::json::parse(before), {}, false));
 }
 
 TEST_CASE("truncate_generations cuts the log atomically to the checkpoint's length") {
@@ -344,7 +344,7 @@ TEST_CASE("run_koki2: checkpoint at generation 3, resume to 6 == uninterrupted 6
         without_timing(rn::read_file(dir / "ref" / "generations.jsonl")));
   CHECK(rn::read_file(dir / "run" / "best_genome.npy") ==
         rn::read_file(dir / "ref" / "best_genome.npy"));
-  const auto manifest = nlohmann::json::parse(rn::read_file(dir / "run" / "manifest.json"));
+  const auto manifest = dphys::json::parse(rn::read_file(dir / "run" / "manifest.json"));
   CHECK(manifest["extra"]["resumed_from"]["generation"] == 3);
 
   SUBCASE("resume with a checkpoint beyond --generations is refused") {
@@ -456,7 +456,7 @@ TEST_CASE("bad input: unknown or mistyped config key") {
   CHECK_CONTAINS(msg, "unknown key; valid keys:");
   CHECK_CONTAINS(msg, "es.pop_size");
   const auto json_msg = message_of<dphys::config_error>(
-      [&] { dphys::from_json(nlohmann::json::parse(R"({"es":{"sigma":"big"}})"), cfg); });
+      [&] { dphys::from_json(dphys::json::parse(R"({"es":{"sigma":"big"}})"), cfg); });
   CHECK_CONTAINS(json_msg, "es.sigma");
   CHECK_CONTAINS(json_msg, "\"big\"");
   CHECK(cfg.es.sigma == 0.1f);  // unchanged
@@ -528,7 +528,7 @@ TEST_CASE("bad input: non-finite fitness is ranked last, counted and logged as n
   dphys::search::openai_es_config c;
   c.pop_size = 6;
   dphys::search::openai_es es(c, {0.5f, 0.5f}, 2);
-  std::vector<nlohmann::json> records;
+  std::vector<dphys::json> records;
   dphys::evolve(
       es, nan_crucible{}, dphys::evolve_options{3, 2},
       [&](const dphys::generation_record& r, const auto&) { records.push_back(r.to_json()); });

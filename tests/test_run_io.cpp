@@ -34,7 +34,7 @@
 
 namespace fs = std::filesystem;
 namespace rn = dphys::run;
-using nlohmann::json;
+using dphys::json;
 
 namespace {
 

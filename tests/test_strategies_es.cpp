@@ -158,7 +158,7 @@ TEST_CASE("cma_es: tutorial default parameters (n = 10)") {
   CHECK(cma_es<>(cma_es_config{}, std::vector<double>(1000, 0.0), 1).eigen_interval() == 9);
 }
 
-TEST_CASE("cma_es: evaluations to 1e-8 within 15% of pagmo2 and DEAP (dim 10; sphere-40)") {
+TEST_CASE("cma_es: evaluations to 1e-8 within 15% of pagmo2 and DEAP (dim 10, sphere-40)") {
   // RESULTS.md table A (median over seeds 1..5, hits only): pagmo2 cmaes / DEAP cma.Strategy.
   check_cma_against_peers(problems::sphere{}, 10, 5, 1503, 1585);
   check_cma_against_peers(problems::ellipsoid{}, 10, 5, 5590, 5736);
@@ -182,7 +182,7 @@ TEST_CASE("bipop_cma_es: Rastrigin-10 to 1e-8 in >= 4 of 5 seeds within 1e5·n e
   CHECK(r.evals_to_target == 0);
 }
 
-TEST_CASE("cma_es: stop criteria are reported by name; IPOP doubles λ on restart") {
+TEST_CASE("cma_es: stop criteria are reported by name, IPOP doubles λ on restart") {
   cma_es_config cfg;
   cfg.sigma0 = 1.0;
   cma_es<> es(cfg, std::vector<double>(4, 1.0), 3);
@@ -761,7 +761,7 @@ TEST_CASE("checkpoint at generation 10 -> restore -> identical continuation (all
       [&] { return basic_snes<double, centered_ranks>(sc, m0, 7); });
 }
 
-TEST_CASE("same seed -> same ask sequence; another seed -> another") {
+TEST_CASE("same seed -> same ask sequence, another seed -> another") {
   cma_es_config c;
   cma_es<> a(c, std::vector<double>(5, 0.0), 11), b(c, std::vector<double>(5, 0.0), 11),
       d(c, std::vector<double>(5, 0.0), 12);

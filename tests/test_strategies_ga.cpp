@@ -125,7 +125,7 @@ std::string config_error_field(Fn&& fn) {
 // Pareto tools
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("dominates: maximisation, weak in all and strict in one; non-finite is worst") {
+TEST_CASE("dominates: maximisation, weak in all and strict in one, non-finite is worst") {
   const std::vector<double> a{2, 2}, b{1, 2}, c{2, 2}, nan{std::nan(""), 5};
   CHECK(search::dominates(cspan(a), cspan(b)));
   CHECK_FALSE(search::dominates(cspan(b), cspan(a)));
@@ -233,7 +233,7 @@ TEST_CASE("hypervolume: equals unit-cell counting on random integer sets (3 and 
   }
 }
 
-TEST_CASE("pareto_archive: add keeps a non-dominated set; prune drops the most crowded") {
+TEST_CASE("pareto_archive: add keeps a non-dominated set, prune drops the most crowded") {
   search::pareto_archive<double> ar(2, 1);
   const auto add = [&](double x, double f1, double f2) {
     return ar.add(cspan(std::vector<double>{x}), cspan(std::vector<double>{f1, f2}));
@@ -380,8 +380,8 @@ TEST_CASE("draws: the buffered (SIMD) bits equal random_bits at consecutive indi
 }
 
 TEST_CASE(
-    "operators: SBX and polynomial mutation keep children in the box; uniform crossover "
-    "swaps; Gaussian crossover is antithetic") {
+    "operators: SBX and polynomial mutation keep children in the box, uniform crossover "
+    "swaps, Gaussian crossover is antithetic") {
   const std::vector<double> lo(5, -1.0), hi(5, 2.0);
   const std::vector<double> p1{-1, 0, 0.5, 1.9, 2}, p2{2, 0.1, 0.5, -0.9, -1};
   std::vector<double> c1(5), c2(5);
@@ -654,7 +654,7 @@ TEST_CASE("de: trial vectors follow rand/1 and best/1 with binomial and exponent
   }
 }
 
-TEST_CASE("ga: elites survive unchanged; tell/ask misuse is refused") {
+TEST_CASE("ga: elites survive unchanged, tell/ask misuse is refused") {
   search::ga<double> s({.pop_size = 10, .elites = 2}, box<double>::uniform(3, -1.0, 1.0), 3);
   const auto p0 = s.ask();
   const std::vector<double> x(p0.begin(), p0.end());
@@ -807,7 +807,7 @@ TEST_CASE("checkpoint at generation 10, restore into a fresh object, continue: b
   CHECK_THROWS_AS(other.load(r2), state_error);
 }
 
-TEST_CASE("same seed, same asks; another seed, other asks") {
+TEST_CASE("same seed, same asks, another seed, other asks") {
   const auto b = box<double>::uniform(5, -1.0, 1.0);
   auto same = [&](auto make, auto drive_fn) {
     auto s1 = make(1), s2 = make(1), s3 = make(2);

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/nbody/initial_conditions.hpp>
@@ -740,7 +740,7 @@ TEST_CASE("surrogate Galaxy GA (G6): defaults, elitism, compat mode, history JSO
   h[0].average = std::nan("");
   h[0].members.push_back({0, std::nan(""), 0.5, 1.0, 3, {}, "initial", "kernel: r", "none"});
   const std::string text = history_jsonl(h, {{"test_problem", "two_body"}, {"num_particles", 2}});
-  const auto j = nlohmann::json::parse(text);
+  const auto j = dphys::json::parse(text);
   CHECK(j["best"].is_null());
   CHECK(j["average"].is_null());
   CHECK(j["members"][0]["fitness"].is_null());
@@ -750,7 +750,7 @@ TEST_CASE("surrogate Galaxy GA (G6): defaults, elitism, compat mode, history JSO
   std::ifstream in(file);
   int lines = 0;
   for (std::string line; std::getline(in, line);) {
-    CHECK(nlohmann::json::parse(line)["members"].size() == 10);
+    CHECK(dphys::json::parse(line)["members"].size() == 10);
     ++lines;
   }
   CHECK(lines == 5);
@@ -800,7 +800,7 @@ TEST_CASE("surrogate proposal hook: hanging, crashing, flooding, garbage and val
   (void)p(req);
   (void)p(req);
   std::ifstream in(file);
-  const auto sent = nlohmann::json::parse(in);
+  const auto sent = dphys::json::parse(in);
   CHECK(sent["schema"] == "dphys.surrogate.proposal_request/1");
   CHECK(sent["parents"][0]["program"] == "kernel: r");
   REQUIRE(sent["previous_errors"].size() == 1);
@@ -816,7 +816,7 @@ TEST_CASE("surrogate proposal hook: hanging, crashing, flooding, garbage and val
   const auto m1 = mock(mr), m2 = mock(mr);
   CHECK(m1.programs.size() == 5);
   CHECK(m1.programs == m2.programs);
-  CHECK(nlohmann::json::parse(mock.respond(to_json(mr).dump()))["programs"].size() == 5);
+  CHECK(dphys::json::parse(mock.respond(to_json(mr).dump()))["programs"].size() == 5);
   CHECK(mock(proposal_request{}).programs.size() == 4);
 }
 

@@ -5,9 +5,9 @@ Compile time cannot be checked by a test (tests never time anything, and this ma
 between phases), but what drives the front end can: the preprocessed source. This script runs the
 preprocessor (`CXX -E`) on a translation unit that includes one header and counts the non-blank
 lines it produces, split into dphys's own (from files under the include directory's `dphys/`) and
-the rest (the standard library, nlohmann/json, xsimd, fmt, Hana), and lists the external headers
+the rest (the standard library, xsimd, fmt, Hana), and lists the external headers
 that a dphys header is the first to include (external_top; a header already included, e.g. <string>
-through nlohmann/json, is not entered again). It prints one JSON object.
+through fmt, is not entered again). It prints one JSON object.
 
 With --budget FILE it also checks the figures against a budget (tests/include_budget.json) and
 exits 1 with one line per broken rule:
@@ -101,7 +101,7 @@ def measure(cxx, include_dir, header, flags):
 
 
 def short_name(path):
-    """/usr/include/c++/12/vector -> vector; /usr/include/nlohmann/json.hpp -> nlohmann/json.hpp."""
+    """/usr/include/c++/12/vector -> vector; /usr/include/fmt/format.h -> fmt/format.h."""
     real = os.path.normpath(path)
     for prefix in ("/usr/include/c++/", "/usr/local/include/c++/"):
         if real.startswith(prefix):  # drop the version directory

@@ -8,7 +8,7 @@ set -euo pipefail
 
 packages=(
   cmake g++ make
-  libboost-dev xtensor-dev libxsimd-dev libfmt-dev nlohmann-json3-dev doctest-dev
+  libboost-dev xtensor-dev libxsimd-dev libfmt-dev doctest-dev
   python3-matplotlib python3-numpy
 )
 for arg in "$@"; do

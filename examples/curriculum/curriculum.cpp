@@ -151,12 +151,12 @@ arm_result run_arm(const curriculum_example_config& cfg, curiosity::scenario_pol
   rd.add_artifact("replay.jsonl");
   crucible.sampler().save_catalog_jsonl(rd.file("catalog.jsonl"));
   rd.add_artifact("catalog.jsonl");
-  nlohmann::json test = nlohmann::json::array();
+  dphys::json test = dphys::json::array();
   for (const auto& s : res.scores)
     test.push_back({{"rung", s.rung}, {"success_rate", s.success_rate},
                     {"mean_fitness", s.mean_fitness}});
   run::write_file_atomic(rd.file("test.json"),
-                         nlohmann::json{{"test_episodes", cfg.test_episodes},
+                         dphys::json{{"test_episodes", cfg.test_episodes},
                                         {"genome", "final ES mean"},
                                         {"rungs", test},
                                         {"agent_steps", res.agent_steps},
@@ -212,11 +212,11 @@ int main(int argc, char** argv) {
     const std::size_t P = policies.size();
     // results[p][seed index]
     std::vector<std::vector<ex::arm_result>> results(P);
-    nlohmann::json per_seed = nlohmann::json::array();
+    dphys::json per_seed = dphys::json::array();
     fmt::print("{:>6} {:>18} {:>9} {:>9} {:>6} {:>11}   {}\n", "seed", "policy", "success",
                "fitness", "gens", "agent-steps", "scenarios per rung");
     for (auto seed : cfg.seeds) {
-      nlohmann::json row = {{"seed", seed}};
+      dphys::json row = {{"seed", seed}};
       for (std::size_t p = 0; p < P; ++p) {
         const std::string name(enum_name(policies[p]));
         auto r = ex::run_arm(cfg, policies[p], seed, out / name / fmt::format("seed{}", seed),
@@ -239,11 +239,11 @@ int main(int argc, char** argv) {
     fmt::print("{:>18} {:>17} {:>17} {:>21} {:>19}   {}\n", "policy", "success", "fitness",
                "Δsuccess vs " + std::string(enum_name(policies[0])), "Δfitness (paired)",
                "success per rung");
-    nlohmann::json summary = nlohmann::json::object();
+    dphys::json summary = dphys::json::object();
     for (std::size_t p = 0; p < P; ++p) {
       std::vector<double> su, fi, ds, df;
       std::vector<std::string> rung_text;
-      nlohmann::json per_rung = nlohmann::json::array();
+      dphys::json per_rung = dphys::json::array();
       for (std::size_t i = 0; i < cfg.seeds.size(); ++i) {
         su.push_back(results[p][i].mean_success());
         fi.push_back(results[p][i].mean_fitness());
@@ -271,7 +271,7 @@ int main(int argc, char** argv) {
     }
     std::filesystem::create_directories(out);
     run::write_file_atomic(out / "comparison.json",
-                           nlohmann::json{{"budget_agent_steps", cfg.budget},
+                           dphys::json{{"budget_agent_steps", cfg.budget},
                                           {"test_episodes", cfg.test_episodes},
                                           {"baseline", std::string(enum_name(policies[0]))},
                                           {"seeds", per_seed},

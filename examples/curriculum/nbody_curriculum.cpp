@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
     const std::filesystem::path out(cfg.out);
     fmt::print("{:>5} {:>18} {:>10}   {:<48} {:<18} {}\n", "seed", "policy", "held-out",
                "held-out skill per template", "scenarios/template", "elite");
-    nlohmann::json rows = nlohmann::json::array();
+    dphys::json rows = dphys::json::array();
     std::vector<std::vector<double>> mean_skill(cfg.policies.size());
     for (auto seed : cfg.seeds)
       for (std::size_t p = 0; p < cfg.policies.size(); ++p) {
@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
                         {"scenarios_per_template", r.counts},
                         {"elite", r.best}});
       }
-    nlohmann::json summary = nlohmann::json::object();
+    dphys::json summary = dphys::json::object();
     fmt::print("\nmean held-out skill over {} seeds:", cfg.seeds.size());
     for (std::size_t p = 0; p < cfg.policies.size(); ++p) {
       const double m = std::accumulate(mean_skill[p].begin(), mean_skill[p].end(), 0.0) /
@@ -238,7 +238,7 @@ int main(int argc, char** argv) {
     fmt::print("\n");
     std::filesystem::create_directories(out);
     run::write_file_atomic(out / "comparison.json",
-                           nlohmann::json{{"templates", names},
+                           dphys::json{{"templates", names},
                                           {"test_scenarios", cfg.test_scenarios},
                                           {"runs", rows},
                                           {"mean_held_out_skill", summary}}

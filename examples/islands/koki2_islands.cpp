@@ -113,9 +113,9 @@ std::uint64_t sum_to_root(const place& where, std::uint64_t mine) {
   return mine;
 }
 
-nlohmann::json stats_json(const population::island_statistics& s) {
+dphys::json stats_json(const population::island_statistics& s) {
   auto num = [](double v) {
-    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+    return std::isfinite(v) ? dphys::json(v) : dphys::json(nullptr);
   };
   return {{"island", s.island},
           {"best_fitness", num(s.best)},
@@ -134,7 +134,7 @@ void run(const islands_example_config& cfg, Model& model,
   const bool root = where.rank == 0;
   std::optional<run::run_directory> rd;
   std::optional<run::jsonl_appender> migrations_log;
-  nlohmann::json manifest;
+  dphys::json manifest;
   const std::filesystem::path dir(k.out);
   if (root) {
     rd.emplace(run::run_directory::create(dir));
@@ -194,7 +194,7 @@ void run(const islands_example_config& cfg, Model& model,
     rec.eval_seconds = std::chrono::duration<double>(t2 - t1).count();
     rec.generation_seconds = std::chrono::duration<double>(clock::now() - t0).count();
     auto j = rec.to_json();
-    j["islands"] = nlohmann::json::array();
+    j["islands"] = dphys::json::array();
     for (const auto& s : model.island_stats()) j["islands"].push_back(stats_json(s));
     const auto& mig = model.migrations();
     j["migrations"] = mig.size() - logged;

@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     if (cfg.sweep.empty()) {
       conditions.emplace_back("", cfg);
     } else {
-      const auto doc = nlohmann::json::parse(run::read_file(cfg.sweep), nullptr, false);
+      const auto doc = dphys::json::parse(run::read_file(cfg.sweep), nullptr, false);
       if (!doc.is_object() || doc.empty())
         throw std::runtime_error(cfg.sweep +
                                  ": a sweep file must be a non-empty JSON object "

@@ -97,7 +97,7 @@ std::string plot_heatmap(const example::qd_arm_config& cfg, const std::filesyste
 }
 
 template <class Strategy>
-nlohmann::json generation_json(const Strategy& s) {
+dphys::json generation_json(const Strategy& s) {
   const auto st = s.archive().stats();
   const auto& c = s.archive().store().counters();
   return {{"schema", dphys::run::generations_schema_version},
@@ -106,8 +106,8 @@ nlohmann::json generation_json(const Strategy& s) {
           {"coverage", st.coverage},
           {"qd_score", st.qd_score},
           {"filled", st.filled},
-          {"best_fitness", st.filled ? nlohmann::json(st.best_objective) : nlohmann::json()},
-          {"mean_fitness", st.filled ? nlohmann::json(st.mean_objective) : nlohmann::json()},
+          {"best_fitness", st.filled ? dphys::json(st.best_objective) : dphys::json()},
+          {"mean_fitness", st.filled ? dphys::json(st.mean_objective) : dphys::json()},
           {"new_cells", c.new_cells},
           {"improvements", c.improvements},
           {"non_finite", s.non_finite()}};
@@ -116,7 +116,7 @@ nlohmann::json generation_json(const Strategy& s) {
 template <class Strategy>
 int run_strategy(Strategy& s, const example::qd_arm_config& cfg,
                  const dphys::problems::planar_arm& arm, dphys::run::run_directory& rd,
-                 nlohmann::json manifest) {
+                 dphys::json manifest) {
   using namespace dphys;
   std::vector<double> f(s.population_size()), d(2 * s.population_size());
   const auto t0 = std::chrono::steady_clock::now();

@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
                  se_of(hs));
     }
     if (!sc.out.empty()) {
-      std::vector<nlohmann::json> lines;
+      std::vector<dphys::json> lines;
       for (const auto& r : results)
         lines.push_back({{"strategy", r.strategy},
                          {"seed", r.seed},

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <type_traits>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/dphys.hpp>
 
@@ -87,7 +87,7 @@ DPHYS_DOC_CONFIGS(DPHYS_DOC_NAME)
 
 // {"<dotted path>": "<listed type>"} for every nested config of C (at any depth).
 template <class C>
-void nested_types(const std::string& prefix, nlohmann::json& out) {
+void nested_types(const std::string& prefix, dphys::json& out) {
   dphys::detail::for_each_field_type<C>([&](std::string_view name, auto type) {
     using member = typename decltype(type)::type;
     if constexpr (dphys::reflected_config<member>) {
@@ -99,9 +99,9 @@ void nested_types(const std::string& prefix, nlohmann::json& out) {
 }
 
 template <class C>
-nlohmann::json entry(std::string_view name) {
+dphys::json entry(std::string_view name) {
   const C defaults{};
-  nlohmann::json nested = nlohmann::json::object();
+  dphys::json nested = dphys::json::object();
   nested_types<C>("", nested);
   return {{"type", std::string(name)},
           {"keys", dphys::config_keys<C>()},
@@ -113,7 +113,7 @@ nlohmann::json entry(std::string_view name) {
 }  // namespace
 
 int main() {
-  nlohmann::json configs = nlohmann::json::array();
+  dphys::json configs = dphys::json::array();
 #define DPHYS_DOC_ENTRY(T) configs.push_back(entry<T>(#T));
   DPHYS_DOC_CONFIGS(DPHYS_DOC_ENTRY)
 #undef DPHYS_DOC_ENTRY

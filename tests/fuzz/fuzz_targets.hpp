@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/state_io.hpp>
@@ -47,12 +47,23 @@ inline void fuzz_fail(const std::string& what) {
 }
 
 // Config JSON reader: parse, from_json onto koki2_config, validate. Only config_error may escape
-// from_json/validate; an accepted config round-trips through to_json/from_json unchanged.
+// from_json/validate; an accepted config round-trips through to_json/from_json unchanged, and any
+// accepted JSON text through dump/parse.
 inline int config_json(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  const auto j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false,
+  const auto j = dphys::json::parse(text, nullptr, /*allow_exceptions=*/false,
                                        /*ignore_comments=*/true);
   if (j.is_discarded()) return 0;
+  // dphys::json itself: any accepted text dumps (strings are valid UTF-8 once parsed) to a text
+  // that parses back to an equal value and dumps to the same text, compact and indented.
+  try {
+    const std::string compact = j.dump(), pretty = j.dump(2);
+    const auto again = dphys::json::parse(compact);
+    if (again != j || again.dump() != compact || dphys::json::parse(pretty).dump(2) != pretty)
+      fuzz_fail("json: parse(dump(j)) differs from j");
+  } catch (const std::exception& e) {
+    fuzz_fail(std::string("json: an accepted text does not round-trip: ") + e.what());
+  }
   dphys::experiments::koki2_config cfg;
   try {
     dphys::from_json(j, cfg);

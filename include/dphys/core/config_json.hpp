@@ -1,4 +1,4 @@
-// dphys/core/config_json.hpp — JSON form of reflected configs (nlohmann::json): to_json, from_json
+// dphys/core/config_json.hpp — JSON form of reflected configs (dphys::json): to_json, from_json
 // (partial objects update a config in place) and from_json_file. Floats round-trip exactly; errors
 // name field and value.
 #pragma once
@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/detail/config_text.hpp>
@@ -27,8 +27,8 @@ namespace dphys {
 namespace detail {
 
 // A JSON value as it appears in a message, shortened if long.
-inline std::string json_excerpt(const nlohmann::json& j) {
-  std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+inline std::string json_excerpt(const dphys::json& j) {
+  std::string text = j.dump(-1, ' ', false, dphys::json::error_handler_t::replace);
   if (text.size() > 80) text = text.substr(0, 77) + "...";
   return text;
 }
@@ -36,7 +36,7 @@ inline std::string json_excerpt(const nlohmann::json& j) {
 // A float as the JSON number with the shortest text that reads back as the same float: the shortest
 // float text, read as a double. Where rounding decimal -> double -> float differs from decimal ->
 // float (for one float only, 7.038531e-26f, by exhaustive search), the float's exact value is used.
-inline nlohmann::json float_json(float value) {
+inline dphys::json float_json(float value) {
   char buffer[32];
   const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
   double number = 0;
@@ -46,9 +46,9 @@ inline nlohmann::json float_json(float value) {
 }
 
 template <class T>
-nlohmann::json write_json(const T& value, std::string_view path) {
+dphys::json write_json(const T& value, std::string_view path) {
   if constexpr (is_reflected<T>) {
-    auto object = nlohmann::json::object();
+    auto object = dphys::json::object();
     for_each_field(value, [&](std::string_view name, const auto& field) {
       object[std::string(name)] = write_json(field, child_path(path, name));
     });
@@ -70,7 +70,7 @@ nlohmann::json write_json(const T& value, std::string_view path) {
     if (name.empty()) throw config_error(std::string(path), to_text(value), unnamed_enum_rule<T>());
     return std::string(name);
   } else if constexpr (config_list<T>) {
-    auto array = nlohmann::json::array();
+    auto array = dphys::json::array();
     for (std::size_t i = 0; i < value.size(); ++i)
       array.push_back(
           write_json(static_cast<const typename T::value_type&>(value[i]), element_path(path, i)));
@@ -82,7 +82,7 @@ nlohmann::json write_json(const T& value, std::string_view path) {
 
 // Reads `j` into `out`; records the leaf paths it sets in `set_keys` (if given).
 template <class T>
-void read_json(const nlohmann::json& j, T& out, const std::string& path,
+void read_json(const dphys::json& j, T& out, const std::string& path,
                std::vector<std::string>* set_keys) {
   const auto fail = [&](std::string rule) {
     throw config_error(path, json_excerpt(j), std::move(rule));
@@ -91,7 +91,7 @@ void read_json(const nlohmann::json& j, T& out, const std::string& path,
     if (!j.is_object()) fail("expected a JSON object");
     for (auto item = j.begin(); item != j.end(); ++item) {
       const std::string& key = item.key();
-      const nlohmann::json& value = item.value();
+      const dphys::json& value = item.value();
       bool known = false;
       for_each_field(out, [&](std::string_view name, auto& field) {
         if (name != key) return;
@@ -153,7 +153,7 @@ void read_json(const nlohmann::json& j, T& out, const std::string& path,
   if (set_keys) set_keys->push_back(path);
 }
 
-inline nlohmann::json read_json_file(const std::filesystem::path& file) {
+inline dphys::json read_json_file(const std::filesystem::path& file) {
   std::error_code ec;
   if (std::filesystem::is_directory(file, ec))
     throw config_error({}, {}, "is a directory, not a JSON file", file.string());
@@ -162,9 +162,9 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
   // Parsed from memory: one instantiation of the JSON parser (const char*) serves every reader.
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   try {
-    return nlohmann::json::parse(std::string_view(text), nullptr, /*allow_exceptions=*/true,
+    return dphys::json::parse(std::string_view(text), nullptr, /*allow_exceptions=*/true,
                                  /*ignore_comments=*/true);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const dphys::json::parse_error& e) {
     // e.what(): "[json.exception.parse_error.101] parse error at line 2, column 7: ..."
     std::string what = e.what();
     if (const auto end = what.find("] ");
@@ -178,7 +178,7 @@ inline nlohmann::json read_json_file(const std::filesystem::path& file) {
 template <class C>
 void read_json_file_onto(const std::filesystem::path& file, C& cfg,
                          std::vector<std::string>* set_keys) {
-  const nlohmann::json j = read_json_file(file);
+  const dphys::json j = read_json_file(file);
   C result = cfg;
   try {
     read_json(j, result, std::string{}, set_keys);
@@ -195,7 +195,7 @@ void read_json_file_onto(const std::filesystem::path& file, C& cfg,
 /// non-finite floats the strings "inf", "-inf", "nan"; enums are their names; lists are arrays.
 /// Throws config_error for an enum value without a name.
 template <reflected_config C>
-nlohmann::json to_json(const C& cfg) {
+dphys::json to_json(const C& cfg) {
   detail::require_supported_config<C>();
   return detail::write_json(cfg, "");
 }
@@ -205,7 +205,7 @@ nlohmann::json to_json(const C& cfg) {
 /// at that level), a value of the wrong JSON type (names the expected type), or an integer out of
 /// the field type's range. Does not validate: call validate() once the config is assembled.
 template <reflected_config C>
-void from_json(const nlohmann::json& j, C& cfg) {
+void from_json(const dphys::json& j, C& cfg) {
   detail::require_supported_config<C>();
   C result = cfg;
   detail::read_json(j, result, std::string{}, nullptr);

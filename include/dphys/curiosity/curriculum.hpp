@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/reflect.hpp>
@@ -182,27 +182,27 @@ struct instance_manifest {
   std::string template_id;
   std::uint64_t seed = 0;
   std::uint64_t tick = 0;  ///< when it was drawn (e.g. the generation)
-  nlohmann::json parameters;
+  dphys::json parameters;
   std::string checksum;  ///< sha256 of parameters.dump() (compact, keys sorted)
 
-  [[nodiscard]] nlohmann::json to_json() const {
+  [[nodiscard]] dphys::json to_json() const {
     return {{"template", template_id}, {"template_index", template_index}, {"seed", seed},
             {"tick", tick},          {"parameters", parameters},        {"checksum", checksum}};
   }
 };
 
 /// JSON of a template's parameters: the reflected-config JSON for dphys configs, else
-/// nlohmann::json(p) (provide to_json for your type).
+/// dphys::json(p) (provide to_json for your type).
 template <class Params>
-nlohmann::json parameters_json(const Params& p) {
+dphys::json parameters_json(const Params& p) {
   if constexpr (reflected_config<Params>)
     return to_json(p);
   else
-    return nlohmann::json(p);
+    return dphys::json(p);
 }
 
-/// sha256 of the compact dump of a JSON value (object keys sorted by nlohmann::json).
-inline std::string checksum_of(const nlohmann::json& j) { return run::sha256_hex(j.dump()); }
+/// sha256 of the compact dump of a JSON value (object keys sorted by dphys::json).
+inline std::string checksum_of(const dphys::json& j) { return run::sha256_hex(j.dump()); }
 
 /// The seed of slot `slot` drawn at `tick` from template `id`: a hash of all four.
 inline std::uint64_t instance_seed(std::uint64_t sampler_seed, std::string_view id,
@@ -342,7 +342,7 @@ class curriculum_sampler {
     std::size_t pos = 0;
     while (pos < text.size()) {
       const std::size_t nl = text.find('\n', pos);
-      const auto j = nlohmann::json::parse(std::string_view(text).substr(pos, nl - pos));
+      const auto j = dphys::json::parse(std::string_view(text).substr(pos, nl - pos));
       instance_manifest m;
       m.template_id = j.at("template").get<std::string>();
       m.template_index = j.at("template_index").get<std::size_t>();
@@ -365,12 +365,12 @@ class curriculum_sampler {
 
 /// Nerion's metrics summary: total tasks, tasks per template, replay status counts, average
 /// surprise over experiences that have one, mean generation duration, number of generation runs.
-inline nlohmann::json metrics_summary(std::span<const instance_manifest> catalog,
+inline dphys::json metrics_summary(std::span<const instance_manifest> catalog,
                                       const replay_buffer& replay,
                                       std::span<const telemetry_event> generation_runs = {}) {
   std::map<std::string, std::uint64_t> per_template;
   for (const auto& m : catalog) ++per_template[m.template_id];
-  nlohmann::json status = {{"pending", 0}, {"solved", 0}, {"failed", 0}};
+  dphys::json status = {{"pending", 0}, {"solved", 0}, {"failed", 0}};
   double s = 0.0;
   std::size_t with = 0;
   for (const auto& e : replay.entries()) {
@@ -386,11 +386,11 @@ inline nlohmann::json metrics_summary(std::span<const instance_manifest> catalog
           {"tasks_per_template", per_template},
           {"replay_status_counts", status},
           {"average_surprise",
-           with ? nlohmann::json(s / static_cast<double>(with)) : nlohmann::json(nullptr)},
+           with ? dphys::json(s / static_cast<double>(with)) : dphys::json(nullptr)},
           {"mean_generation_duration",
            generation_runs.empty()
-               ? nlohmann::json(nullptr)
-               : nlohmann::json(dur / static_cast<double>(generation_runs.size()))},
+               ? dphys::json(nullptr)
+               : dphys::json(dur / static_cast<double>(generation_runs.size()))},
           {"generation_runs", generation_runs.size()}};
 }
 

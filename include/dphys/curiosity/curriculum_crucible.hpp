@@ -29,7 +29,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/reflect.hpp>
@@ -165,7 +165,7 @@ class curriculum_crucible {
   /// Scenarios evaluated so far, per rung.
   [[nodiscard]] std::span<const std::uint64_t> rung_counts() const { return scheduler_.counts(); }
   /// The record of the last evaluate() (null before the first).
-  [[nodiscard]] const nlohmann::json& last_record() const { return record_; }
+  [[nodiscard]] const dphys::json& last_record() const { return record_; }
 
   /// This generation's scenarios: replayed ones first (Nerion priority mode), then fresh ones
   /// from the curriculum. Catalogues the fresh instances.
@@ -283,7 +283,7 @@ class curriculum_crucible {
     record_ = scheduler_.learn(
         drawn, y, elite, elite_fitness, generation,
         [&](const prediction& pred, double ys) { return surprise_of(pred, ys); },
-        [&](nlohmann::json& row, std::size_t s, const prediction& pred) {
+        [&](dphys::json& row, std::size_t s, const prediction& pred) {
           row["elite_success"] = y[s];
           row["predicted_sd"] = pred.stddev();
         });
@@ -293,7 +293,7 @@ class curriculum_crucible {
   std::vector<rung> rungs_;
   std::vector<crucibles::chemotaxis_rollout> rollouts_;
   scenario_scheduler<ladder_instance> scheduler_;
-  nlohmann::json record_;
+  dphys::json record_;
 };
 
 }  // namespace dphys::curiosity

@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/curiosity/replay.hpp>
 
@@ -31,19 +31,19 @@ struct memory_entry {
   std::string type;
   std::vector<std::string> tags, task_words, code_tokens;
   double surprise = 0, impact = 0, rarity = 0;
-  nlohmann::json payload = nlohmann::json::object();
+  dphys::json payload = dphys::json::object();
   std::uint64_t created = 0;  ///< logical tick
 
   /// Nerion's priority 0.4·surprise + 0.3·impact + 0.3·rarity.
   [[nodiscard]] double priority() const { return 0.4 * surprise + 0.3 * impact + 0.3 * rarity; }
 
-  [[nodiscard]] nlohmann::json to_json() const {
+  [[nodiscard]] dphys::json to_json() const {
     return {{"id", id},         {"type", type},         {"tags", tags},
             {"task_words", task_words}, {"code_tokens", code_tokens}, {"surprise", surprise},
             {"impact", impact}, {"rarity", rarity},     {"payload", payload},
             {"created", created}, {"priority", priority()}};
   }
-  static memory_entry from_json(const nlohmann::json& j) {
+  static memory_entry from_json(const dphys::json& j) {
     memory_entry e;
     try {
       e.id = j.at("id").get<std::uint64_t>();
@@ -54,9 +54,9 @@ struct memory_entry {
       e.surprise = j.at("surprise").get<double>();
       e.impact = j.at("impact").get<double>();
       e.rarity = j.at("rarity").get<double>();
-      e.payload = j.value("payload", nlohmann::json::object());
+      e.payload = j.value("payload", dphys::json::object());
       e.created = j.at("created").get<std::uint64_t>();
-    } catch (const nlohmann::json::exception& ex) {
+    } catch (const dphys::json::exception& ex) {
       throw run::format_error(std::string("memory_entry: ") + ex.what());
     }
     return e;

@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/state_io.hpp>
@@ -54,25 +54,25 @@ struct experience {
   experience_status status = experience_status::pending;
   std::optional<double> surprise;
   double priority = 1.0;
-  nlohmann::json metadata = nlohmann::json::object();
+  dphys::json metadata = dphys::json::object();
   std::uint64_t created = 0, updated = 0;
 
   /// Nerion's training label: solved → 0, failed and pending → 1.
   [[nodiscard]] int label() const { return status == experience_status::solved ? 0 : 1; }
 
-  [[nodiscard]] nlohmann::json to_json() const {
+  [[nodiscard]] dphys::json to_json() const {
     return {{"id", id},
             {"task_id", task_id},
             {"template_id", template_id},
             {"status", std::string(enum_name(status))},
-            {"surprise", surprise ? nlohmann::json(*surprise) : nlohmann::json(nullptr)},
+            {"surprise", surprise ? dphys::json(*surprise) : dphys::json(nullptr)},
             {"priority", priority},
             {"metadata", metadata},
             {"created", created},
             {"updated", updated}};
   }
   /// Throws run::format_error naming the field when `j` is not a record written by to_json().
-  static experience from_json(const nlohmann::json& j) {
+  static experience from_json(const dphys::json& j) {
     experience e;
     try {
       e.id = j.at("id").get<std::uint64_t>();
@@ -86,10 +86,10 @@ struct experience {
       e.status = *parsed;
       if (!j.at("surprise").is_null()) e.surprise = j.at("surprise").get<double>();
       e.priority = j.at("priority").get<double>();
-      e.metadata = j.value("metadata", nlohmann::json::object());
+      e.metadata = j.value("metadata", dphys::json::object());
       e.created = j.at("created").get<std::uint64_t>();
       e.updated = j.at("updated").get<std::uint64_t>();
-    } catch (const nlohmann::json::exception& ex) {
+    } catch (const dphys::json::exception& ex) {
       throw run::format_error(std::string("experience: ") + ex.what());
     }
     if (!(e.priority >= 0.0) || !std::isfinite(e.priority))
@@ -121,7 +121,7 @@ class replay_buffer {
   /// Adds an experience with Nerion's priority of `surprise`; returns its id.
   std::uint64_t add(std::string task_id, std::string template_id, experience_status status,
                     std::optional<double> surprise, std::uint64_t tick,
-                    nlohmann::json metadata = nlohmann::json::object()) {
+                    dphys::json metadata = dphys::json::object()) {
     experience e;
     e.id = next_id_++;
     e.task_id = std::move(task_id);
@@ -265,7 +265,7 @@ class replay_buffer {
     while (pos < text.size()) {
       const std::size_t nl = text.find('\n', pos);
       const std::string_view line = std::string_view(text).substr(pos, nl - pos);
-      es.push_back(experience::from_json(nlohmann::json::parse(line)));
+      es.push_back(experience::from_json(dphys::json::parse(line)));
       pos = nl == std::string::npos ? text.size() : nl + 1;
     }
     assign(std::move(es));

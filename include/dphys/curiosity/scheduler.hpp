@@ -22,7 +22,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/state_io.hpp>
 #include <dphys/curiosity/curriculum.hpp>
@@ -126,10 +126,10 @@ class scenario_scheduler {
   /// row_extra(row, s, prediction) adds), mean_surprise, <key>_probabilities, <key>_counts,
   /// replay_size, and with policy curiosity the selector's picks.
   template <class SurpriseOf, class RowExtra>
-  nlohmann::json learn(std::span<const scheduled_scenario> scen, std::span<const double> y,
+  dphys::json learn(std::span<const scheduled_scenario> scen, std::span<const double> y,
                        std::size_t elite, double elite_fitness, std::uint32_t generation,
                        SurpriseOf&& surprise_of, RowExtra&& row_extra) {
-    nlohmann::json rows = nlohmann::json::array(), picks = nlohmann::json::array();
+    dphys::json rows = dphys::json::array(), picks = dphys::json::array();
     std::size_t next_selection = 0;
     double total = 0.0;
     for (std::size_t s = 0; s < scen.size(); ++s) {
@@ -159,7 +159,7 @@ class scenario_scheduler {
       else
         rid = replay_.add(id + ":" + std::to_string(sc.seed), id, status, surprise, generation,
                           {{key_, t}, {"seed", sc.seed}});
-      nlohmann::json row = {{key_, id},
+      dphys::json row = {{key_, id},
                             {"seed", sc.seed},
                             {"replayed", sc.replayed},
                             {"replay_id", rid},
@@ -169,7 +169,7 @@ class scenario_scheduler {
       row_extra(row, s, pred);
       rows.push_back(std::move(row));
     }
-    nlohmann::json record = {
+    dphys::json record = {
         {"generation", generation},
         {"policy", std::string(enum_name(cfg_.policy))},
         {"elite_member", elite},

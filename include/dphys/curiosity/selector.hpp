@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/reflect.hpp>
@@ -246,7 +246,7 @@ struct episode_record {
   std::uint64_t visit_count = 0;
   double epsilon_after = 0;
   std::vector<std::string> action_tags;
-  nlohmann::json metadata = nlohmann::json::object();
+  dphys::json metadata = dphys::json::object();
 
   /// Fills the selector's fields from a selection.
   static episode_record from(const selection& s, std::string action_name, double entropy_bonus) {
@@ -263,7 +263,7 @@ struct episode_record {
     return r;
   }
 
-  [[nodiscard]] nlohmann::json to_json() const {
+  [[nodiscard]] dphys::json to_json() const {
     return {{"action", action},
             {"predicted_pass", predicted_pass},
             {"predicted_fail", predicted_fail},

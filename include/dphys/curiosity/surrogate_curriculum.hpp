@@ -34,7 +34,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config.hpp>
 #include <dphys/core/reflect.hpp>
@@ -124,7 +124,7 @@ class surrogate_curriculum {
     return scheduler_.counts();
   }
   /// The record of the last evaluate() (null before the first).
-  [[nodiscard]] const nlohmann::json& last_record() const { return record_; }
+  [[nodiscard]] const dphys::json& last_record() const { return record_; }
 
   /// The scenario of template t with this seed, and its particles.
   [[nodiscard]] nbody_scenario scenario_of(std::size_t t, std::uint64_t seed) const {
@@ -224,7 +224,7 @@ class surrogate_curriculum {
           return cfg_.source == surprise_source::elite_error ? std::clamp(1.0 - ys, 0.0, 1.0)
                                                              : surprise_of(pred, ys);
         },
-        [&](nlohmann::json& row, std::size_t s, const prediction&) {
+        [&](dphys::json& row, std::size_t s, const prediction&) {
           const auto m = sampler.make(drawn[s].template_index, drawn[s].seed);
           row["n"] = m.parameters.at("n");
           row["checksum"] = m.checksum;
@@ -236,7 +236,7 @@ class surrogate_curriculum {
   surrogate_curriculum_config cfg_;
   surrogate::crucible_config crucible_;
   scenario_scheduler<nbody_scenario> scheduler_;
-  nlohmann::json record_;
+  dphys::json record_;
 };
 
 }  // namespace dphys::curiosity

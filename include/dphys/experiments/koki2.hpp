@@ -142,7 +142,7 @@ struct koki2_result {
 
 /// config.json of a run: the config with every derived value resolved (energy decay, topology
 /// seed).
-inline nlohmann::json resolved_config_json(const koki2_config& cfg,
+inline dphys::json resolved_config_json(const koki2_config& cfg,
                                            const std::filesystem::path& dir) {
   auto c = cfg;
   c.out = dir.string();  // this run's own directory (a batch's runs each record theirs)
@@ -188,7 +188,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   std::vector<float> mean(pipeline.genome.size());
   pipeline.genome.init(cfg.seed, 0, mean);
   search::openai_es es(es_config(cfg), std::move(mean), cfg.seed);
-  const nlohmann::json config_json = resolved_config_json(cfg, dir);
+  const dphys::json config_json = resolved_config_json(cfg, dir);
   const std::string config_text = config_json.dump();
   std::optional<run::resume_point> resume_at;
   std::error_code ec;
@@ -208,7 +208,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
                                ctl.allow_config_change, ctl.warn, resume_at->file.string());
     } else {
       // Killed before its first checkpoint: start over, but only with the same configuration.
-      auto stored = nlohmann::json::parse(std::string_view(before), nullptr, false);
+      auto stored = dphys::json::parse(std::string_view(before), nullptr, false);
       run::check_resume_config(stored.is_discarded() ? before : stored.dump(), config_json,
                                koki2_resume_neutral_keys(), ctl.allow_config_change, ctl.warn,
                                (dir / std::string(run::run_directory::config_name)).string());
@@ -301,7 +301,7 @@ namespace dphys::experiments {
 
 /// Episode means with koki2's eval-run field names (spec K11), plus the standard error of the
 /// fitness.
-inline nlohmann::json summarize_episodes(std::span<const crucibles::lifetime_summary> eps) {
+inline dphys::json summarize_episodes(std::span<const crucibles::lifetime_summary> eps) {
   const double n = static_cast<double>(eps.size());
   auto mean = [&](auto field) {
     double s = 0;

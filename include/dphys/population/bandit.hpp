@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/state_io.hpp>
@@ -135,8 +135,8 @@ class operator_bandit {
 
   /// The posterior as logged per generation: probabilities, discounted counts, normalised means
   /// (asymmetric UCB) or means (UCB1), raw pulls.
-  [[nodiscard]] nlohmann::json posterior() const {
-    nlohmann::json j;
+  [[nodiscard]] dphys::json posterior() const {
+    dphys::json j;
     j["kind"] = std::string(enum_name(cfg_.kind));
     j["probabilities"] = probabilities();
     j["counts"] = count_;

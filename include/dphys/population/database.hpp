@@ -26,7 +26,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/state_io.hpp>
@@ -49,8 +49,8 @@ struct payload_traits;
 template <class T>
   requires std::is_arithmetic_v<T>
 struct payload_traits<std::vector<T>> {
-  static nlohmann::json to_json(const std::vector<T>& p) { return p; }
-  static std::vector<T> from_json(const nlohmann::json& j) {
+  static dphys::json to_json(const std::vector<T>& p) { return p; }
+  static std::vector<T> from_json(const dphys::json& j) {
     std::vector<T> v;
     v.reserve(j.size());
     for (const auto& x : j) v.push_back(x.is_null() ? std::numeric_limits<T>::quiet_NaN()
@@ -65,8 +65,8 @@ struct payload_traits<std::vector<T>> {
 
 template <>
 struct payload_traits<std::string> {
-  static nlohmann::json to_json(const std::string& p) { return p; }
-  static std::string from_json(const nlohmann::json& j) { return j.get<std::string>(); }
+  static dphys::json to_json(const std::string& p) { return p; }
+  static std::string from_json(const dphys::json& j) { return j.get<std::string>(); }
   static void save(state_writer& w, std::string_view name, const std::string& p) {
     w.put(name, p);
   }
@@ -75,9 +75,9 @@ struct payload_traits<std::string> {
 
 /// A payload the database can persist: payload_traits<P> provides to_json, from_json, save, load.
 template <class P>
-concept persistable_payload = std::regular<P> && requires(const P& p, P& q, const nlohmann::json& j,
+concept persistable_payload = std::regular<P> && requires(const P& p, P& q, const dphys::json& j,
                                                          state_writer& w, state_reader& r) {
-  { payload_traits<P>::to_json(p) } -> std::convertible_to<nlohmann::json>;
+  { payload_traits<P>::to_json(p) } -> std::convertible_to<dphys::json>;
   { payload_traits<P>::from_json(j) } -> std::convertible_to<P>;
   payload_traits<P>::save(w, std::string_view{}, p);
   payload_traits<P>::load(r, std::string_view{}, q);
@@ -375,21 +375,21 @@ class program_database {
   // --- persistence -------------------------------------------------------------------------
 
   /// One candidate as a JSON object (non-finite numbers become null; no_id becomes null).
-  [[nodiscard]] static nlohmann::json to_json(const record_type& c) {
+  [[nodiscard]] static dphys::json to_json(const record_type& c) {
     const auto id_json = [](std::uint64_t id) {
-      return id == no_id ? nlohmann::json(nullptr) : nlohmann::json(id);
+      return id == no_id ? dphys::json(nullptr) : dphys::json(id);
     };
     const auto num = [](double x) {
-      return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+      return std::isfinite(x) ? dphys::json(x) : dphys::json(nullptr);
     };
-    nlohmann::json j;
+    dphys::json j;
     j["kind"] = "candidate";
     j["id"] = c.id;
     j["generation"] = c.generation;
     j["payload"] = payload_traits<Payload>::to_json(c.payload);
     j["combined_score"] = num(c.combined_score);
-    nlohmann::json pm = nlohmann::json::object(), vm = nlohmann::json::object(),
-                   md = nlohmann::json::object();
+    dphys::json pm = dphys::json::object(), vm = dphys::json::object(),
+                   md = dphys::json::object();
     for (const auto& [k, v] : c.public_metrics) pm[k] = num(v);
     for (const auto& [k, v] : c.private_metrics) vm[k] = num(v);
     for (const auto& [k, v] : c.metadata) md[k] = v;
@@ -401,11 +401,11 @@ class program_database {
     j["top_k_inspirations"] = c.top_k_inspirations;
     j["children"] = c.children;
     j["island"] = c.island;
-    nlohmann::json mh = nlohmann::json::array();
+    dphys::json mh = dphys::json::array();
     for (const auto& m : c.migrations)
       mh.push_back({{"generation", m.generation}, {"from", m.from}, {"to", m.to}});
     j["migration_history"] = mh;
-    nlohmann::json d = nlohmann::json::array();
+    dphys::json d = dphys::json::array();
     for (double x : c.descriptors) d.push_back(num(x));
     j["descriptors"] = d;
     j["metadata"] = md;
@@ -417,14 +417,14 @@ class program_database {
   /// The whole database as JSON Lines: a header line {"kind":"population_database", ...} then one
   /// line per candidate in id order.
   [[nodiscard]] std::string to_jsonl() const {
-    nlohmann::json h;
+    dphys::json h;
     h["kind"] = "population_database";
     h["schema"] = 1;
     h["num_islands"] = cfg_.num_islands;
     h["seed"] = seed_;
     h["size"] = records_.size();
-    h["best"] = best_ == no_id ? nlohmann::json(nullptr) : nlohmann::json(best_);
-    h["beam"] = beam_ == no_id ? nlohmann::json(nullptr) : nlohmann::json(beam_);
+    h["best"] = best_ == no_id ? dphys::json(nullptr) : dphys::json(best_);
+    h["beam"] = beam_ == no_id ? dphys::json(nullptr) : dphys::json(beam_);
     h["archive"] = archive_;
     h["initialised"] = initialised_;
     std::string out = h.dump() + '\n';
@@ -460,10 +460,10 @@ class program_database {
       if (lines.size() != n + 1)
         throw fail(lines.size(), "header says " + std::to_string(n) + " candidates, file has " +
                                      std::to_string(lines.size() - 1));
-      const auto opt_id = [](const nlohmann::json& j) {
+      const auto opt_id = [](const dphys::json& j) {
         return j.is_null() ? no_id : j.get<std::uint64_t>();
       };
-      const auto num = [](const nlohmann::json& j) {
+      const auto num = [](const dphys::json& j) {
         return j.is_null() ? std::numeric_limits<double>::quiet_NaN() : j.get<double>();
       };
       for (std::size_t k = 1; k < lines.size(); ++k) {
@@ -500,7 +500,7 @@ class program_database {
       db.archive_ = h.at("archive").get<std::vector<std::uint64_t>>();
       db.initialised_ = h.at("initialised").get<bool>();
       db.check_consistency_(file.string());
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const dphys::json::exception& e) {
       throw fail(line, std::string("malformed record: ") + e.what());
     }
     return db;

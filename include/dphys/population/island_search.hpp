@@ -17,7 +17,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/state_io.hpp>
@@ -133,7 +133,7 @@ class island_search {
   }
 
   /// Commits an evaluated proposal (in birth order) and returns its per-generation log record.
-  nlohmann::json commit(proposal<Payload>&& p, evaluation&& e) {
+  dphys::json commit(proposal<Payload>&& p, evaluation&& e) {
     if (p.birth != committed_)
       throw std::logic_error("island_search::commit: birth " + std::to_string(p.birth) +
                              " committed out of order (expected " + std::to_string(committed_) +
@@ -184,7 +184,7 @@ class island_search {
   }
 
  private:
-  nlohmann::json log_record_(const proposal<Payload>& p, const add_result& res) const {
+  dphys::json log_record_(const proposal<Payload>& p, const add_result& res) const {
     const auto& c = db_[res.id];
     std::vector<double> scores;
     for (auto id : db_.archive()) scores.push_back(db_[id].combined_score);
@@ -192,29 +192,29 @@ class island_search {
     for (double s : scores) mean += s;
     if (!scores.empty()) mean /= static_cast<double>(scores.size());
     const auto num = [](double x) {
-      return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(nullptr);
+      return std::isfinite(x) ? dphys::json(x) : dphys::json(nullptr);
     };
-    nlohmann::json j;
+    dphys::json j;
     j["schema"] = "dphys.population.generation/1";
     j["birth"] = p.birth;
     j["id"] = res.id;
-    j["parent"] = p.has_parent ? nlohmann::json(p.context.parent_id) : nlohmann::json(nullptr);
+    j["parent"] = p.has_parent ? dphys::json(p.context.parent_id) : dphys::json(nullptr);
     j["island"] = c.island;
     j["score"] = num(c.combined_score);
     j["correct"] = c.correct;
-    j["patch_type"] = p.has_parent ? nlohmann::json(std::string(enum_name(p.type)))
-                                   : nlohmann::json(nullptr);
+    j["patch_type"] = p.has_parent ? dphys::json(std::string(enum_name(p.type)))
+                                   : dphys::json(nullptr);
     j["arm"] = p.arm;
-    j["best_score"] = db_.best_id() == no_id ? nlohmann::json(nullptr)
+    j["best_score"] = db_.best_id() == no_id ? dphys::json(nullptr)
                                              : num(db_[db_.best_id()].combined_score);
     j["best_id"] = db_.best_id();
-    j["archive_mean_score"] = scores.empty() ? nlohmann::json(nullptr) : num(mean);
-    j["archive_median_score"] = scores.empty() ? nlohmann::json(nullptr) : num(median(scores));
+    j["archive_mean_score"] = scores.empty() ? dphys::json(nullptr) : num(mean);
+    j["archive_median_score"] = scores.empty() ? dphys::json(nullptr) : num(median(scores));
     j["archive_size"] = db_.archive().size();
     std::vector<std::size_t> pops;
     for (std::uint32_t i = 0; i < db_.num_islands(); ++i) pops.push_back(db_.island(i).size());
     j["island_sizes"] = pops;
-    nlohmann::json mig = nlohmann::json::array();
+    dphys::json mig = dphys::json::array();
     for (const auto& m : res.migrations)
       mig.push_back({{"id", m.id}, {"from", m.from}, {"to", m.to}});
     j["migrations"] = mig;

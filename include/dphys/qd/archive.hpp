@@ -33,7 +33,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/error.hpp>
 #include <dphys/core/state_io.hpp>
@@ -255,7 +255,7 @@ class elite_store {
 ///   every later result bitwise identical.
 template <class A>
 concept qd_archive = requires(A& a, const A& ca, std::span<const double> x, double f,
-                              state_writer& w, state_reader& r, nlohmann::json& j) {
+                              state_writer& w, state_reader& r, dphys::json& j) {
   { ca.cells() } -> std::convertible_to<std::size_t>;
   { ca.solution_dim() } -> std::convertible_to<std::size_t>;
   { ca.descriptor_dim() } -> std::convertible_to<std::size_t>;
@@ -263,7 +263,7 @@ concept qd_archive = requires(A& a, const A& ca, std::span<const double> x, doub
   { a.add(x, f, x) } -> std::same_as<add_result>;
   { ca.store() } -> std::convertible_to<const elite_store&>;
   { ca.stats() } -> std::same_as<archive_stats>;
-  { ca.header_json() } -> std::convertible_to<nlohmann::json>;
+  { ca.header_json() } -> std::convertible_to<dphys::json>;
   ca.cell_json(std::size_t{}, j);
   ca.save(w);
   a.load(r);
@@ -271,8 +271,8 @@ concept qd_archive = requires(A& a, const A& ca, std::span<const double> x, doub
 
 namespace detail {
 
-inline nlohmann::json span_json(std::span<const double> v) {
-  nlohmann::json a = nlohmann::json::array();
+inline dphys::json span_json(std::span<const double> v) {
+  dphys::json a = dphys::json::array();
   for (double x : v) a.push_back(x);
   return a;
 }
@@ -289,7 +289,7 @@ template <qd_archive A>
 void write_archive_jsonl(const A& archive, const std::filesystem::path& file) {
   const elite_store& st = archive.store();
   const archive_stats s = archive.stats();
-  nlohmann::json head = archive.header_json();
+  dphys::json head = archive.header_json();
   head["record"] = "archive";
   head["schema"] = 1;
   head["cells"] = s.cells;
@@ -297,7 +297,7 @@ void write_archive_jsonl(const A& archive, const std::filesystem::path& file) {
   head["coverage"] = s.coverage;
   head["qd_score"] = s.qd_score;
   head["qd_score_offset"] = st.qd_score_offset();
-  head["best_objective"] = s.filled ? nlohmann::json(s.best_objective) : nlohmann::json(nullptr);
+  head["best_objective"] = s.filled ? dphys::json(s.best_objective) : dphys::json(nullptr);
   head["solution_dim"] = st.solution_dim();
   head["descriptor_dim"] = st.descriptor_dim();
   head["insertions"] = st.counters().insertions;
@@ -308,7 +308,7 @@ void write_archive_jsonl(const A& archive, const std::filesystem::path& file) {
   for (std::size_t c = 0; c < st.cells(); ++c) {
     if (!st.occupied(c)) continue;
     const auto e = st.elite(c);
-    nlohmann::json j = {{"record", "elite"}, {"cell", c}};
+    dphys::json j = {{"record", "elite"}, {"cell", c}};
     archive.cell_json(c, j);
     j["objective"] = e.objective;
     j["descriptor"] = detail::span_json(e.descriptor);

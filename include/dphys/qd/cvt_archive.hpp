@@ -26,7 +26,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/random.hpp>
@@ -189,10 +189,10 @@ class cvt_archive {
 
   void clear(bool reset_counters = false) { store_.clear(reset_counters); }
 
-  [[nodiscard]] nlohmann::json header_json() const {
+  [[nodiscard]] dphys::json header_json() const {
     return {{"kind", "cvt_archive"}, {"lower", cfg_.lower}, {"upper", cfg_.upper}};
   }
-  void cell_json(std::size_t cell, nlohmann::json& j) const {
+  void cell_json(std::size_t cell, dphys::json& j) const {
     const std::size_t d = descriptor_dim();
     j["centroid"] = detail::span_json(std::span<const double>(centroids_).subspan(cell * d, d));
   }

@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/reflect.hpp>
@@ -129,13 +129,13 @@ class grid_archive {
 
   void clear(bool reset_counters = false) { store_.clear(reset_counters); }
 
-  [[nodiscard]] nlohmann::json header_json() const {
+  [[nodiscard]] dphys::json header_json() const {
     return {{"kind", "grid_archive"},
             {"dims", cfg_.dims},
             {"lower", cfg_.lower},
             {"upper", cfg_.upper}};
   }
-  void cell_json(std::size_t cell, nlohmann::json& j) const { j["grid"] = grid_index(cell); }
+  void cell_json(std::size_t cell, dphys::json& j) const { j["grid"] = grid_index(cell); }
 
   void save(state_writer& w) const {
     auto s = w.scope("grid_archive");

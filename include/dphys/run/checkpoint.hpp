@@ -27,7 +27,7 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -82,13 +82,13 @@ struct checkpoint_options {
 /// One differing configuration value: its dotted key and both values (null where absent).
 struct config_difference {
   std::string key;
-  nlohmann::json before, after;
+  dphys::json before, after;
 };
 
 /// Leaf-by-leaf differences of two JSON configs (objects recursed, arrays and scalars compared
 /// whole), sorted by key.
-[[nodiscard]] inline std::vector<config_difference> config_diff(const nlohmann::json& before,
-                                                                const nlohmann::json& after,
+[[nodiscard]] inline std::vector<config_difference> config_diff(const dphys::json& before,
+                                                                const dphys::json& after,
                                                                 const std::string& prefix = {}) {
   std::vector<config_difference> out;
   if (before.is_object() && after.is_object()) {
@@ -98,8 +98,8 @@ struct config_difference {
     for (const std::string& k : keys) {
       const std::string path = prefix.empty() ? k : prefix + "." + k;
       const auto b = before.find(k), a = after.find(k);
-      const nlohmann::json nb = b != before.end() ? *b : nlohmann::json(nullptr);
-      const nlohmann::json na = a != after.end() ? *a : nlohmann::json(nullptr);
+      const dphys::json nb = b != before.end() ? *b : dphys::json(nullptr);
+      const dphys::json na = a != after.end() ? *a : dphys::json(nullptr);
       auto sub = config_diff(nb, na, path);
       out.insert(out.end(), std::make_move_iterator(sub.begin()),
                  std::make_move_iterator(sub.end()));
@@ -362,11 +362,11 @@ class checkpoint_writer {
 /// naming every differing key with both values, unless `allow_change` (then each difference goes
 /// to `warn`). Keys in `neutral` (dotted; e.g. "generations", "threads": they do not change the
 /// numbers) are ignored. `before_text` is the checkpoint's config JSON text.
-inline void check_resume_config(const std::string& before_text, const nlohmann::json& after,
+inline void check_resume_config(const std::string& before_text, const dphys::json& after,
                                 const std::vector<std::string>& neutral, bool allow_change,
                                 const std::function<void(const std::string&)>& warn = {},
                                 const std::string& source = "checkpoint") {
-  const auto before = nlohmann::json::parse(std::string_view(before_text), nullptr, false);
+  const auto before = dphys::json::parse(std::string_view(before_text), nullptr, false);
   if (before.is_discarded())
     throw resume_error("resume: the config stored in " + source + " is not valid JSON");
   std::string list;

@@ -14,7 +14,7 @@
 #include <span>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/concepts.hpp>
 #include <dphys/crucibles/rollout.hpp>
@@ -34,14 +34,14 @@ struct generation_record {
   double eval_seconds = 0, generation_seconds = 0;  ///< timing: excluded from determinism checks
 
   /// JSON with sorted keys; timing fields under "timing".
-  [[nodiscard]] nlohmann::json to_json() const {
-    nlohmann::json j;
+  [[nodiscard]] dphys::json to_json() const {
+    dphys::json j;
     j["schema"] = schema;
     j["generation"] = generation;
     j["best_fitness"] = best_fitness;
     j["mean_fitness"] = mean_fitness;
     j["median_fitness"] = median_fitness;
-    j["mvt_pass_rate"] = mvt_pass_rate ? nlohmann::json(*mvt_pass_rate) : nlohmann::json(nullptr);
+    j["mvt_pass_rate"] = mvt_pass_rate ? dphys::json(*mvt_pass_rate) : dphys::json(nullptr);
     j["best_so_far"] = best_so_far;
     j["non_finite"] = non_finite;
     j["evaluations"] = evaluations;

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,7 +60,7 @@ class jsonl_appender {
 
   // Appends `record` (must be a JSON object) as one line. Throws format_error for a non-object or a
   // string that is not valid UTF-8 (nothing is written), io_error if the write or fsync fails.
-  void append(const nlohmann::json& record) {
+  void append(const dphys::json& record) {
     if (!record.is_object())
       throw format_error("jsonl_appender " + detail::quoted(path_) +
                          ": a record must be a JSON object, got " +
@@ -68,7 +68,7 @@ class jsonl_appender {
     std::string line;
     try {
       line = record.dump();
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const dphys::json::exception& e) {
       throw format_error("jsonl_appender " + detail::quoted(path_) +
                          ": record cannot be serialised: " + e.what());
     }
@@ -135,9 +135,9 @@ class jsonl_appender {
 // <n>: ...") otherwise. A last line without '\n' is accepted when it parses; when it does not, the
 // message says the writer probably stopped mid-record (opening the file with jsonl_appender removes
 // such a line).
-[[nodiscard]] inline std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& file) {
+[[nodiscard]] inline std::vector<dphys::json> read_jsonl(const std::filesystem::path& file) {
   const std::string text = read_file(file);
-  std::vector<nlohmann::json> records;
+  std::vector<dphys::json> records;
   std::size_t pos = 0;
   for (std::size_t line_no = 1; pos < text.size(); ++line_no) {
     const std::size_t nl = text.find('\n', pos);
@@ -149,10 +149,10 @@ class jsonl_appender {
                           std::to_string(line_no) + ": " + what);
     };
     if (line.empty()) throw fail("empty line (every line must hold one JSON object)");
-    nlohmann::json record;
+    dphys::json record;
     try {
-      record = nlohmann::json::parse(line.begin(), line.end());
-    } catch (const nlohmann::json::parse_error& e) {
+      record = dphys::json::parse(line.begin(), line.end());
+    } catch (const dphys::json::parse_error& e) {
       throw fail(std::string(e.what()) +
                  (terminated
                       ? ""

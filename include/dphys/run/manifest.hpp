@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 namespace dphys::run {
 
@@ -56,14 +56,14 @@ struct manifest_info {
   std::string git_describe;    // `git describe --always --dirty`, if known
   std::string start_time_utc;  // ISO-8601; empty = the time make_manifest() is called
   std::vector<std::string> command_line;            // argv
-  nlohmann::json extra = nlohmann::json::object();  // anything else the experiment wants recorded
+  dphys::json extra = dphys::json::object();  // anything else the experiment wants recorded
 };
 
 // The manifest.json object: {manifest_schema, library_version, seed, threads, simd_arch, compiler,
 // build_flags, git_describe, start_time_utc, command_line, extra, artifacts: {}}. `artifacts` (file
 // name -> sha256 hex) is filled by run_directory::finalize().
-[[nodiscard]] inline nlohmann::json make_manifest(const manifest_info& info) {
-  return nlohmann::json{
+[[nodiscard]] inline dphys::json make_manifest(const manifest_info& info) {
+  return dphys::json{
       {"manifest_schema", manifest_schema_version},
       {"library_version", info.library_version},
       {"seed", info.seed},
@@ -75,7 +75,7 @@ struct manifest_info {
       {"start_time_utc", info.start_time_utc.empty() ? utc_now_iso8601() : info.start_time_utc},
       {"command_line", info.command_line},
       {"extra", info.extra},
-      {"artifacts", nlohmann::json::object()},
+      {"artifacts", dphys::json::object()},
   };
 }
 

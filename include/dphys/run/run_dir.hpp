@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include "dphys/run/atomic_file.hpp"
 #include "dphys/run/jsonl.hpp"
@@ -70,7 +70,7 @@ class run_directory {
 
   // config.json: 2-space indent, keys sorted, trailing newline; atomic. `config` must be a JSON
   // object.
-  void write_config(const nlohmann::json& config) {
+  void write_config(const dphys::json& config) {
     if (!config.is_object())
       throw format_error("run_directory " + detail::quoted(dir_) +
                          ": the config must be a JSON object, got " +
@@ -82,7 +82,7 @@ class run_directory {
   }
 
   // manifest.json, same formatting, atomic.
-  void write_manifest(const nlohmann::json& manifest) {
+  void write_manifest(const dphys::json& manifest) {
     if (!manifest.is_object())
       throw format_error("run_directory " + detail::quoted(dir_) +
                          ": the manifest must be a JSON object, got " +
@@ -117,13 +117,13 @@ class run_directory {
   // generations.jsonl and best_genome.npy (those that exist) and every add_artifact() file (which
   // must exist), then writes manifest.json atomically. Call it last: files changed afterwards no
   // longer match.
-  void finalize(nlohmann::json manifest) {
+  void finalize(dphys::json manifest) {
     if (!manifest.is_object())
       throw format_error("run_directory " + detail::quoted(dir_) +
                          ": the manifest must be a JSON object, got " +
                          std::string(manifest.type_name()));
     if (generations_) generations_->sync();
-    nlohmann::json artifacts = nlohmann::json::object();
+    dphys::json artifacts = dphys::json::object();
     std::error_code ec;
     for (std::string_view name : {config_name, generations_name, best_genome_name})
       if (std::filesystem::is_regular_file(file(name), ec))
@@ -151,10 +151,10 @@ class run_directory {
           "choose a new directory, or pass allow_existing=true to continue that run");
   }
 
-  std::string pretty(const nlohmann::json& j, std::string_view name) const {
+  std::string pretty(const dphys::json& j, std::string_view name) const {
     try {
       return j.dump(2) + "\n";
-    } catch (const nlohmann::json::exception& e) {
+    } catch (const dphys::json::exception& e) {
       throw format_error("run_directory " + detail::quoted(file(name)) +
                          ": cannot serialise: " + e.what());
     }

@@ -1,6 +1,6 @@
 // dphys/search/pareto_io.hpp — writing a pareto_archive into a run directory: the front and the set
 // as .npy (atomic, via run/npy.hpp) and one JSON Lines record per generation (run/jsonl.hpp).
-// Split from pareto.hpp because it pulls in nlohmann::json and the POSIX run layer.
+// Split from pareto.hpp because it pulls in dphys::json and the POSIX run layer.
 #pragma once
 
 #include <cstdint>
@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/run/jsonl.hpp>
 #include <dphys/run/npy.hpp>
@@ -30,9 +30,9 @@ void write_pareto_npy(const std::filesystem::path& dir, const pareto_archive<T>&
 
 /// {"generation", "evaluations", "size", "hypervolume", "reference"}: one line of pareto.jsonl.
 template <class T>
-nlohmann::json pareto_record(std::uint64_t generation, std::uint64_t evaluations,
+dphys::json pareto_record(std::uint64_t generation, std::uint64_t evaluations,
                              const pareto_archive<T>& archive, std::span<const T> reference) {
-  nlohmann::json ref = nlohmann::json::array();
+  dphys::json ref = dphys::json::array();
   for (const T v : reference) ref.push_back(static_cast<double>(v));
   return {{"generation", generation},
           {"evaluations", evaluations},

@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 
 #include <dphys/core/config_check.hpp>
 #include <dphys/core/enum_names.hpp>
@@ -264,17 +264,17 @@ class galaxy_ga {
 /// History as JSON Lines (one generation per line; NaN and ±inf become null). `metadata` (e.g.
 /// {"test_problem": ..., "num_particles": ...}) is attached to every line.
 inline std::string history_jsonl(const std::vector<generation_record>& history,
-                                 const nlohmann::json& metadata = nlohmann::json::object()) {
+                                 const dphys::json& metadata = dphys::json::object()) {
   std::string out;
   for (const auto& g : history) {
-    nlohmann::json j;
+    dphys::json j;
     j["schema"] = "dphys.surrogate.galaxy_history/1";
     j["generation"] = g.generation;
     j["best"] = g.best;
     j["average"] = g.average;
     j["worst"] = g.worst;
     j["metadata"] = metadata;
-    auto members = nlohmann::json::array();
+    auto members = dphys::json::array();
     for (const auto& m : g.members)
       members.push_back({{"id", m.id},
                          {"fitness", m.fitness},
@@ -286,7 +286,7 @@ inline std::string history_jsonl(const std::vector<generation_record>& history,
                          {"description", m.description},
                          {"rejection", m.rejection}});
     j["members"] = std::move(members);
-    out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += j.dump(-1, ' ', false, dphys::json::error_handler_t::replace);
     out += '\n';
   }
   return out;
@@ -295,7 +295,7 @@ inline std::string history_jsonl(const std::vector<generation_record>& history,
 /// Writes history_jsonl atomically (temporary file, then rename).
 inline void write_history_jsonl(const std::filesystem::path& file,
                                 const std::vector<generation_record>& history,
-                                const nlohmann::json& metadata = nlohmann::json::object()) {
+                                const dphys::json& metadata = dphys::json::object()) {
   run::write_file_atomic(file, history_jsonl(history, metadata));
 }
 

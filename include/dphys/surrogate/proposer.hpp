@@ -26,7 +26,7 @@
 #include <vector>
 
 #include <fcntl.h>
-#include <nlohmann/json.hpp>
+#include <dphys/core/json.hpp>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -85,8 +85,8 @@ struct proposal_request {
 };
 
 /// The request as the JSON document sent on stdin (schema dphys.surrogate.proposal_request/1).
-inline nlohmann::json to_json(const proposal_request& r) {
-  nlohmann::json j;
+inline dphys::json to_json(const proposal_request& r) {
+  dphys::json j;
   j["schema"] = "dphys.surrogate.proposal_request/1";
   j["task"] = r.task;
   j["want"] = r.want;
@@ -100,7 +100,7 @@ inline nlohmann::json to_json(const proposal_request& r) {
       "leaves: dx dy dz r2 r m_i m_j dvx dvy dvz dv2 rdotv, numbers, constants; operators + - * / "
       "unary -, functions abs sqrt exp log pow(a,b) min(a,b) max(a,b). The pair acceleration is "
       "kernel * (x_j - x_i).";
-  auto parents = nlohmann::json::array();
+  auto parents = dphys::json::array();
   for (const auto& p : r.parents)
     parents.push_back({{"program", p.program},
                        {"fitness", p.fitness},
@@ -307,10 +307,10 @@ inline process_result run_command(const std::string& command, std::string_view i
 /// sets status malformed_output with a message.
 inline void read_response(std::string_view text, const proposer_config& cfg,
                           proposal_outcome& out) {
-  nlohmann::json j;
+  dphys::json j;
   try {
-    j = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::exception& e) {
+    j = dphys::json::parse(text);
+  } catch (const dphys::json::exception& e) {
     out.status = proposal_status::malformed_output;
     out.message = std::string("response is not JSON: ") + e.what();
     return;
@@ -329,7 +329,7 @@ inline void read_response(std::string_view text, const proposer_config& cfg,
     else if (item.is_object() && item.contains("program") && item["program"].is_string())
       t = item["program"].get<std::string>();
     else {
-      out.rejected.push_back({item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+      out.rejected.push_back({item.dump(-1, ' ', false, dphys::json::error_handler_t::replace)
                                   .substr(0, 200),
                               rejection::parse_error,
                               "a programs entry must be a string or {\"program\": string}"});
@@ -355,7 +355,7 @@ class process_proposer {
     feedback_.clear();
     proposal_outcome out;
     const std::string input = to_json(req).dump(-1, ' ', false,
-                                                nlohmann::json::error_handler_t::replace) + "\n";
+                                                dphys::json::error_handler_t::replace) + "\n";
     const auto pr = detail::run_command(cfg_.command, input, cfg_.timeout_seconds,
                                         static_cast<std::size_t>(cfg_.max_output_bytes));
     out.exit_code = pr.exit_code;
@@ -420,11 +420,11 @@ class mock_proposer {
   /// The response document for a request document (what a well-behaved external proposer
   /// prints). Malformed requests get an empty program list.
   [[nodiscard]] std::string respond(std::string_view request_json) const {
-    nlohmann::json req, res;
-    res["programs"] = nlohmann::json::array();
+    dphys::json req, res;
+    res["programs"] = dphys::json::array();
     try {
-      req = nlohmann::json::parse(request_json);
-    } catch (const nlohmann::json::exception&) {
+      req = dphys::json::parse(request_json);
+    } catch (const dphys::json::exception&) {
       return res.dump();
     }
     const int want = req.value("want", 4);
