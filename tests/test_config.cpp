@@ -222,11 +222,12 @@ static_assert(dphys::detail::fields_supported<experiment_config>());
 // c(&chemo_config::kind).at_least(1);  c.require(true, "r");
 
 // The what() text of the config_error that `f` throws ("" if it throws none).
-template <class F>
+// what() of the E that f throws, or "" if it throws none.
+template <class E = dphys::config_error, class F>
 std::string error_of(F&& f) {
   try {
     f();
-  } catch (const dphys::config_error& e) {
+  } catch (const E& e) {
     return e.what();
   }
   return "";
@@ -893,15 +894,6 @@ std::string parse_error_of(std::string_view text, bool comments = false) {
   }
   return "no error";
 }
-template <class F>
-std::string json_error_of(F&& f) {
-  try {
-    f();
-  } catch (const json::exception& e) {
-    return e.what();
-  }
-  return "no error";
-}
 }  // namespace
 
 TEST_CASE("json: numbers are written as nlohmann writes them") {
@@ -980,7 +972,7 @@ TEST_CASE("json: strings, escapes and UTF-8") {
   CHECK(parse_error_of("\"\xc0\xaf\"").find("invalid UTF-8") != std::string::npos);    // overlong
   // a UTF-8-encoded surrogate:
   CHECK(parse_error_of("\"\xed\xa0\x80\"").find("invalid UTF-8") != std::string::npos);
-  CHECK(json_error_of([] { (void)json(std::string("a\xff")).dump(); }) ==
+  CHECK(error_of<json::exception>([] { (void)json(std::string("a\xff")).dump(); }) ==
         "[json.exception.type_error.316] invalid UTF-8 byte at index 1: 0xFF");
   CHECK(json(std::string("a\xff")).dump(-1, ' ', false, json::error_handler_t::replace) ==
         "\"a\xef\xbf\xbd\"");
@@ -1027,7 +1019,7 @@ TEST_CASE("json: objects, arrays and the text layout") {
   CHECK(json{{"k", 1}, {2, 3}}.dump() == R"([["k",1],[2,3]])");
   CHECK(json::array({{"k", 1}}).dump() == R"([["k",1]])");
   CHECK(json::object().dump() == "{}");
-  CHECK(json_error_of([] { (void)json::object({1, 2}); })
+  CHECK(error_of<json::exception>([] { (void)json::object({1, 2}); })
             .starts_with("[json.exception.type_error.301]"));
   // Containers and maps convert; get<T> converts back.
   const std::vector<float> v{0.5f, -2.0f};
@@ -1038,7 +1030,7 @@ TEST_CASE("json: objects, arrays and the text layout") {
   CHECK(jv.get<std::vector<float>>() == v);
   CHECK(jm.get<std::map<std::string, int>>() == m);
   CHECK(json::parse("[1,2,3]").get<std::array<int, 3>>() == std::array{1, 2, 3});
-  CHECK(json_error_of([] { (void)json::parse("[1,2]").get<std::array<int, 3>>(); }) ==
+  CHECK(error_of<json::exception>([] { (void)json::parse("[1,2]").get<std::array<int, 3>>(); }) ==
         "[json.exception.type_error.302] array size must be 3, but is 2");
 }
 
@@ -1058,19 +1050,19 @@ TEST_CASE("json: access, modification and their errors") {
   CHECK(j.value("missing", 7) == 7);
   CHECK(j.value("missing", "x") == "x");
   CHECK(j["a"].value("b", 0.0) == 2.5);
-  CHECK(json_error_of([&] { (void)j.at("missing"); }) ==
+  CHECK(error_of<json::exception>([&] { (void)j.at("missing"); }) ==
         "[json.exception.out_of_range.403] key 'missing' not found");
-  CHECK(json_error_of([&] { (void)j.at("list").at(2); }) ==
+  CHECK(error_of<json::exception>([&] { (void)j.at("list").at(2); }) ==
         "[json.exception.out_of_range.401] array index 2 is out of range");
-  CHECK(json_error_of([&] { (void)j.at("list").at("k"); }) ==
+  CHECK(error_of<json::exception>([&] { (void)j.at("list").at("k"); }) ==
         "[json.exception.type_error.304] cannot use at() with array");
-  CHECK(json_error_of([&] { (void)j.at("list")[1].get<int>(); }) ==
+  CHECK(error_of<json::exception>([&] { (void)j.at("list")[1].get<int>(); }) ==
         "[json.exception.type_error.302] type must be number, but is string");
-  CHECK(json_error_of([&] { (void)j.at("a").get<bool>(); }) ==
+  CHECK(error_of<json::exception>([&] { (void)j.at("a").get<bool>(); }) ==
         "[json.exception.type_error.302] type must be boolean, but is object");
-  CHECK(json_error_of([&] { j["list"]["k"] = 1; }) ==
+  CHECK(error_of<json::exception>([&] { j["list"]["k"] = 1; }) ==
         "[json.exception.type_error.305] cannot use operator[] with a string argument with array");
-  CHECK(json_error_of([&] { (void)json(1).value("k", 0); }) ==
+  CHECK(error_of<json::exception>([&] { (void)json(1).value("k", 0); }) ==
         "[json.exception.type_error.306] cannot use value() with number");
   CHECK(json::parse("2.9").get<int>() == 2);  // numbers convert by static_cast, as in nlohmann
   CHECK(j.erase("a") == 1);

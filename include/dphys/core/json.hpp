@@ -957,16 +957,36 @@ class json::parser {
     i_ += word.size();
   }
 
-  json object(int depth) {
-    ++i_;  // '{'
-    json out(value_t::object);
+  // The elements of the object or array opening at i_, up to `close`, comma-separated, each read
+  // by `element` (which starts on the element's first character).
+  template <class Element>
+  void elements(char close, const char* what, Element element) {
+    ++i_;  // '{' or '['
     skip_space();
-    if (peek() == '}') {
+    if (peek() == close) {
       ++i_;
-      return out;
+      return;
     }
     while (true) {
       skip_space();
+      element();
+      skip_space();
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
+      if (peek() == close) {
+        ++i_;
+        return;
+      }
+      fail(std::string("syntax error while parsing ") + what + " - expected ',' or '" + close +
+           "'");
+    }
+  }
+
+  json object(int depth) {
+    json out(value_t::object);
+    elements('}', "object", [&] {
       if (peek() != '"') fail("syntax error while parsing object key - expected string literal");
       std::string key = string();
       skip_space();
@@ -974,41 +994,14 @@ class json::parser {
       ++i_;
       skip_space();
       (*out.v_.object)[std::move(key)] = value(depth + 1);
-      skip_space();
-      if (peek() == ',') {
-        ++i_;
-        continue;
-      }
-      if (peek() == '}') {
-        ++i_;
-        return out;
-      }
-      fail("syntax error while parsing object - expected ',' or '}'");
-    }
+    });
+    return out;
   }
 
   json array(int depth) {
-    ++i_;  // '['
     json out(value_t::array);
-    skip_space();
-    if (peek() == ']') {
-      ++i_;
-      return out;
-    }
-    while (true) {
-      skip_space();
-      out.v_.array->push_back(value(depth + 1));
-      skip_space();
-      if (peek() == ',') {
-        ++i_;
-        continue;
-      }
-      if (peek() == ']') {
-        ++i_;
-        return out;
-      }
-      fail("syntax error while parsing array - expected ',' or ']'");
-    }
+    elements(']', "array", [&] { out.v_.array->push_back(value(depth + 1)); });
+    return out;
   }
 
   std::uint32_t hex4() {
