@@ -673,6 +673,11 @@ class json {
     type_ = value_t::null;
   }
 
+  template <class I>
+  static void append_integer(std::string& out, I value) {
+    char buf[24];
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
+  }
   static void dump_string(std::string& out, std::string_view s, error_handler_t handler);
   static void dump_double(std::string& out, double x);
   void dump_to(std::string& out, int indent, char indent_char, error_handler_t handler,
@@ -714,6 +719,25 @@ inline int utf8_sequence(std::string_view s, std::size_t i, std::uint32_t& cp) {
   return n;
 }
 
+// The two-character escapes, both ways: a character and the letter after its backslash.
+inline constexpr std::pair<char, char> short_escapes[] = {
+    {'"', '"'}, {'\\', '\\'}, {'\b', 'b'}, {'\f', 'f'}, {'\n', 'n'}, {'\r', 'r'}, {'\t', 't'}};
+
+/// The letter after the backslash of c's two-character escape, or 0 if it has none.
+constexpr char escape_letter(char c) {
+  for (const auto& [ch, letter] : short_escapes)
+    if (ch == c) return letter;
+  return 0;
+}
+
+/// The character a two-character escape stands for ('/' included, which is never written), or 0.
+constexpr char unescaped(char letter) {
+  if (letter == '/') return '/';
+  for (const auto& [ch, l] : short_escapes)
+    if (l == letter) return ch;
+  return 0;
+}
+
 inline void append_utf8(std::string& out, std::uint32_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);
@@ -738,8 +762,15 @@ inline void json::dump_string(std::string& out, std::string_view s, error_handle
   static constexpr char hex[] = "0123456789abcdef";
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    const auto u = static_cast<unsigned char>(c);
+    std::size_t plain = i;  // a run of printable ASCII without '"' and '\' is copied as is
+    while (plain < s.size()) {
+      const auto u = static_cast<unsigned char>(s[plain]);
+      if (u < 0x20 || u >= 0x80 || u == '"' || u == '\\') break;
+      ++plain;
+    }
+    out.append(s.substr(i, plain - i));
+    if ((i = plain) == s.size()) break;
+    const auto u = static_cast<unsigned char>(s[i]);
     if (u >= 0x80) {
       std::uint32_t cp;
       const int n = detail::json_impl::utf8_sequence(s, i, cp);
@@ -757,22 +788,13 @@ inline void json::dump_string(std::string& out, std::string_view s, error_handle
       i += static_cast<std::size_t>(n);
       continue;
     }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 15];
-        } else {
-          out += c;
-        }
+    if (const char letter = detail::json_impl::escape_letter(s[i])) {
+      out += '\\';
+      out += letter;
+    } else {  // another control character
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
     }
     ++i;
   }
@@ -795,39 +817,41 @@ inline void json::dump_double(std::string& out, double x) {
   // Shortest round-trip digits d1.d2...dk e E, then nlohmann's layout (its format_buffer): with
   // n = E + 1 the position of the decimal point, fixed notation for -4 < n <= 15, else d.ddde±XX.
   char sci[32];
-  const auto r = std::to_chars(sci, sci + sizeof sci, x, std::chars_format::scientific);
-  const std::string_view t(sci, static_cast<std::size_t>(r.ptr - sci));
-  const std::size_t e_pos = t.find('e');
-  std::string digits;
-  for (char c : t.substr(0, e_pos))
-    if (c != '.') digits += c;
+  const char* const end =
+      std::to_chars(sci, sci + sizeof sci, x, std::chars_format::scientific).ptr;
+  const char* e_pos = sci;  // scientific form always has an 'e'
+  while (*e_pos != 'e') ++e_pos;
+  char digits[24];
+  std::size_t k = 0;
+  for (const char* c = sci; c != e_pos; ++c)
+    if (*c != '.') digits[k++] = *c;
+  const std::string_view d(digits, k);
   int exponent = 0;
-  std::from_chars(t.data() + e_pos + (t[e_pos + 1] == '+' ? 2 : 1), t.data() + t.size(), exponent);
-  const int k = static_cast<int>(digits.size());
+  std::from_chars(e_pos + (e_pos[1] == '+' ? 2 : 1), end, exponent);
   const int n = exponent + 1;
-  if (k <= n && n <= 15) {
-    out += digits;
-    out.append(static_cast<std::size_t>(n - k), '0');
+  const int ki = static_cast<int>(k);
+  if (ki <= n && n <= 15) {
+    out += d;
+    out.append(static_cast<std::size_t>(n - ki), '0');
     out += ".0";
   } else if (0 < n && n <= 15) {
-    out.append(digits, 0, static_cast<std::size_t>(n));
+    out += d.substr(0, static_cast<std::size_t>(n));
     out += '.';
-    out.append(digits, static_cast<std::size_t>(n));
+    out += d.substr(static_cast<std::size_t>(n));
   } else if (-4 < n && n <= 0) {
     out += "0.";
     out.append(static_cast<std::size_t>(-n), '0');
-    out += digits;
+    out += d;
   } else {
-    out += digits[0];
+    out += d[0];
     if (k > 1) {
       out += '.';
-      out.append(digits, 1);
+      out += d.substr(1);
     }
     const int e = n - 1;
     out += e < 0 ? "e-" : "e+";
-    const int a = e < 0 ? -e : e;
-    if (a < 10) out += '0';
-    out += std::to_string(a);
+    if (e > -10 && e < 10) out += '0';
+    append_integer(out, e < 0 ? -e : e);
   }
 }
 
@@ -838,47 +862,36 @@ inline void json::dump_to(std::string& out, int indent, char indent_char, error_
     out += '\n';
     out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(l), indent_char);
   };
+  // An object's or array's elements between `open` and `close`, one per line when pretty.
+  const auto container = [&](char open, char close, const auto& elements, const auto& element) {
+    out += open;
+    bool first = true;
+    for (const auto& e : elements) {
+      if (!first) out += ',';
+      first = false;
+      if (pretty) newline(level + 1);
+      element(e);
+    }
+    if (pretty && !first) newline(level);
+    out += close;
+  };
   switch (type_) {
-    case value_t::object: {
-      if (v_.object->empty()) {
-        out += "{}";
-        return;
-      }
-      out += '{';
-      bool first = true;
-      for (const auto& [k, x] : *v_.object) {
-        if (!first) out += ',';
-        first = false;
-        if (pretty) newline(level + 1);
-        dump_string(out, k, handler);
+    case value_t::object:
+      container('{', '}', *v_.object, [&](const auto& member) {
+        dump_string(out, member.first, handler);
         out += pretty ? ": " : ":";
-        x.dump_to(out, indent, indent_char, handler, level + 1);
-      }
-      if (pretty) newline(level);
-      out += '}';
+        member.second.dump_to(out, indent, indent_char, handler, level + 1);
+      });
       return;
-    }
-    case value_t::array: {
-      if (v_.array->empty()) {
-        out += "[]";
-        return;
-      }
-      out += '[';
-      bool first = true;
-      for (const json& x : *v_.array) {
-        if (!first) out += ',';
-        first = false;
-        if (pretty) newline(level + 1);
+    case value_t::array:
+      container('[', ']', *v_.array, [&](const json& x) {
         x.dump_to(out, indent, indent_char, handler, level + 1);
-      }
-      if (pretty) newline(level);
-      out += ']';
+      });
       return;
-    }
     case value_t::string: dump_string(out, *v_.string, handler); return;
     case value_t::boolean: out += v_.boolean ? "true" : "false"; return;
-    case value_t::number_integer: out += std::to_string(v_.integer); return;
-    case value_t::number_unsigned: out += std::to_string(v_.unsigned_); return;
+    case value_t::number_integer: append_integer(out, v_.integer); return;
+    case value_t::number_unsigned: append_integer(out, v_.unsigned_); return;
     case value_t::number_float: dump_double(out, v_.number); return;
     case value_t::discarded: out += "<discarded>"; return;
     default: out += "null"; return;
@@ -1049,35 +1062,27 @@ class json::parser {
       }
       if (at_end()) fail("syntax error while parsing value - missing closing quote");
       const char e = s_[i_++];
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'u': {
-          std::uint32_t cp = hex4();
-          if (cp >= 0xdc00 && cp <= 0xdfff)
-            fail("syntax error while parsing value - lone low surrogate in '\\u' escape");
-          if (cp >= 0xd800 && cp <= 0xdbff) {
-            if (s_.substr(i_, 2) != "\\u")
-              fail("syntax error while parsing value - high surrogate not followed by a low one");
-            i_ += 2;
-            const std::uint32_t lo = hex4();
-            if (lo < 0xdc00 || lo > 0xdfff)
-              fail("syntax error while parsing value - high surrogate not followed by a low one");
-            cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-          }
-          detail::json_impl::append_utf8(out, cp);
-          break;
-        }
-        default:
-          --i_;
-          fail("syntax error while parsing value - invalid escape");
+      if (const char ch = detail::json_impl::unescaped(e)) {
+        out += ch;
+        continue;
       }
+      if (e != 'u') {
+        --i_;
+        fail("syntax error while parsing value - invalid escape");
+      }
+      std::uint32_t cp = hex4();
+      if (cp >= 0xdc00 && cp <= 0xdfff)
+        fail("syntax error while parsing value - lone low surrogate in '\\u' escape");
+      if (cp >= 0xd800 && cp <= 0xdbff) {
+        if (s_.substr(i_, 2) != "\\u")
+          fail("syntax error while parsing value - high surrogate not followed by a low one");
+        i_ += 2;
+        const std::uint32_t lo = hex4();
+        if (lo < 0xdc00 || lo > 0xdfff)
+          fail("syntax error while parsing value - high surrogate not followed by a low one");
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+      }
+      detail::json_impl::append_utf8(out, cp);
     }
   }
 
