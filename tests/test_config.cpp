@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1085,6 +1086,85 @@ TEST_CASE("json: access, modification and their errors") {
   int n = 0;
   for (const json& x : json::parse("[1, 2, 3]")) n += x.get<int>();
   CHECK(n == 6);
+}
+
+TEST_CASE("json: ensure_ascii, lookups, element edits, primitives as ranges") {
+  // ensure_ascii writes every non-ASCII code point as \uXXXX (surrogate pairs above U+FFFF), as
+  // nlohmann does; a replaced invalid byte becomes \ufffd.
+  const json text(std::string("\xc3\xa9\xf0\x9f\x98\x80\x01" "a"));
+  CHECK(text.dump(-1, ' ', true) == "\"\\u00e9\\ud83d\\ude00\\u0001a\"");
+  CHECK(json(std::string("a\xff")).dump(-1, ' ', true, json::error_handler_t::replace) ==
+        "\"a\\ufffd\"");
+  CHECK(json::parse(text.dump(-1, ' ', true)) == text);
+  CHECK(error_of<json::exception>([] { (void)json(std::string("\xff")).dump(-1, ' ', true); })
+            .starts_with("[json.exception.type_error.316]"));
+
+  json j = json::parse(R"({"a": 1, "b": [10, 20, 30]})");
+  CHECK(j.find("b").key() == "b");
+  CHECK(*j.find("b") == json{10, 20, 30});
+  CHECK(j.find("z") == j.end());
+  const json one(1);
+  CHECK(one.find("a") == one.end());  // a non-object finds nothing
+  CHECK(j.count("a") == 1);
+  CHECK(j.count("z") == 0);
+  CHECK(j.emplace("c", 3));
+  CHECK(!j.emplace("c", 4));  // present: left as it is
+  CHECK(j["c"] == 3);
+  j["b"].emplace_back(40);
+  j["b"].erase(std::size_t{0});
+  CHECK(j["b"].dump() == "[20,30,40]");
+  CHECK(j["b"].front() == 20);
+  CHECK(j["b"].back() == 40);
+  CHECK(j.front() == 1);  // an object's values in key order
+  CHECK(j.back() == 3);
+  CHECK(error_of<json::exception>([&] { j["b"].erase(std::size_t{3}); }) ==
+        "[json.exception.out_of_range.401] array index 3 is out of range");
+  CHECK(error_of<json::exception>([&] { (void)j["a"].erase("k"); }) ==
+        "[json.exception.type_error.307] cannot use erase() with number");
+  CHECK(error_of<json::exception>([&] { j["a"].push_back(1); }) ==
+        "[json.exception.type_error.308] cannot use push_back() with number");
+  CHECK(error_of<json::exception>([&] { (void)j["a"].emplace("k", 1); }) ==
+        "[json.exception.type_error.311] cannot use emplace() with number");
+  CHECK(error_of<json::exception>([&] { (void)j["a"].items(); }) ==
+        "[json.exception.type_error.311] cannot use items() with number");
+  CHECK(error_of<json::exception>([&] { j.update(json(1)); }) ==
+        "[json.exception.type_error.312] cannot use update() with number");
+  const json& cj = j;
+  CHECK(error_of<json::exception>([&] { (void)cj["missing"]; }) ==
+        "[json.exception.out_of_range.403] key 'missing' not found");  // const [] never inserts
+  CHECK(!cj.contains("missing"));
+  j["b"].clear();
+  CHECK(j["b"].dump() == "[]");
+  j["s"] = "text";
+  CHECK(j["s"].get_ref<const std::string&>() == "text");
+  CHECK(error_of<json::exception>([&] { (void)j["a"].get_ref<const std::string&>(); }) ==
+        "[json.exception.type_error.302] type must be string, but is number");
+  CHECK(std::string(json().type_name()) == "null");
+  CHECK(std::string(json::parse("x", nullptr, false).type_name()) == "discarded");
+  CHECK(std::string(json(true).type_name()) == "boolean");
+  // A primitive iterates over itself, null over nothing; size and empty agree.
+  int seen = 0;
+  for (const json& x : json(5)) seen += x.get<int>();
+  for (const json& x : json()) seen += 100 + x.get<int>();
+  CHECK(seen == 5);
+  CHECK(json(5).size() == 1);
+  CHECK(json().size() == 0);
+  CHECK(!json("").empty());
+  // Sets and pairs convert both ways.
+  const std::set<int> set{3, 1, 2};
+  CHECK(json(set).dump() == "[1,2,3]");
+  CHECK(json(set).get<std::set<int>>() == set);
+  const std::pair<std::string, double> pair{"x", 0.5};
+  CHECK(json(pair).dump() == R"(["x",0.5])");
+  CHECK((json(pair).get<std::pair<std::string, double>>()) == pair);
+  // The parse error's byte offset (from 1) points at the unexpected character.
+  try {
+    (void)json::parse("[1, x]");
+    FAIL("no parse error");
+  } catch (const json::parse_error& e) {
+    CHECK(e.byte == 5);
+    CHECK(e.id == 101);
+  }
 }
 
 TEST_CASE("json: equality compares numbers by value") {

@@ -55,11 +55,13 @@ inline int config_json(const std::uint8_t* data, std::size_t size) {
                                        /*ignore_comments=*/true);
   if (j.is_discarded()) return 0;
   // dphys::json itself: any accepted text dumps (strings are valid UTF-8 once parsed) to a text
-  // that parses back to an equal value and dumps to the same text, compact and indented.
+  // that parses back to an equal value and dumps to the same text, compact and indented; the
+  // ASCII-only text parses back to an equal value too.
   try {
     const std::string compact = j.dump(), pretty = j.dump(2);
     const auto again = dphys::json::parse(compact);
-    if (again != j || again.dump() != compact || dphys::json::parse(pretty).dump(2) != pretty)
+    if (again != j || again.dump() != compact || dphys::json::parse(pretty).dump(2) != pretty ||
+        dphys::json::parse(j.dump(-1, ' ', /*ensure_ascii=*/true)) != j)
       fuzz_fail("json: parse(dump(j)) differs from j");
   } catch (const std::exception& e) {
     fuzz_fail(std::string("json: an accepted text does not round-trip: ") + e.what());

@@ -257,8 +257,6 @@ class json {
   bool is_string() const noexcept { return type_ == value_t::string; }
   bool is_array() const noexcept { return type_ == value_t::array; }
   bool is_object() const noexcept { return type_ == value_t::object; }
-  bool is_primitive() const noexcept { return !is_array() && !is_object() && !is_discarded(); }
-  bool is_structured() const noexcept { return is_array() || is_object(); }
   bool is_discarded() const noexcept { return type_ == value_t::discarded; }
   /// "null", "object", "array", "string", "boolean", "number" or "discarded".
   const char* type_name() const noexcept {
@@ -485,8 +483,6 @@ class json {
   iterator end() { return make_iter<false>(this, false); }
   const_iterator begin() const { return make_iter<true>(this, true); }
   const_iterator end() const { return make_iter<true>(this, false); }
-  const_iterator cbegin() const { return begin(); }
-  const_iterator cend() const { return end(); }
   /// An object's (key, value) pairs, for `for (auto& [key, value] : j.items())`; throws
   /// type_error (311) for another type (arrays: iterate j itself).
   object_t& items() {
@@ -560,10 +556,6 @@ class json {
       return out;
     }
   }
-  template <class T>
-  void get_to(T& out) const {
-    out = get<T>();
-  }
   /// A reference to the stored string (the only stored type dphys needs by reference): T is
   /// `const std::string&` or `std::string&`; throws type_error (302) for another type.
   template <class T>
@@ -601,13 +593,12 @@ class json {
   }
 
   // --- text -------------------------------------------------------------------------------------
-  /// Compact with indent < 0; otherwise `indent` copies of `indent_char` per level. ensure_ascii
-  /// is accepted for nlohmann compatibility and must be false (UTF-8 is written as is).
+  /// Compact with indent < 0; otherwise `indent` copies of `indent_char` per level. UTF-8 is
+  /// written as is, or with ensure_ascii as \uXXXX escapes (surrogate pairs above U+FFFF).
   std::string dump(int indent = -1, char indent_char = ' ', bool ensure_ascii = false,
                    error_handler_t handler = error_handler_t::strict) const {
-    (void)ensure_ascii;
     std::string out;
-    dump_to(out, indent, indent_char, handler, 0);
+    dump_to(out, {indent, indent_char, ensure_ascii, handler}, 0);
     return out;
   }
 
@@ -678,10 +669,15 @@ class json {
     char buf[24];
     out.append(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);
   }
-  static void dump_string(std::string& out, std::string_view s, error_handler_t handler);
+  struct dump_options {
+    int indent;
+    char indent_char;
+    bool ensure_ascii;
+    error_handler_t handler;
+  };
+  static void dump_string(std::string& out, std::string_view s, const dump_options& opt);
   static void dump_double(std::string& out, double x);
-  void dump_to(std::string& out, int indent, char indent_char, error_handler_t handler,
-               int level) const;
+  void dump_to(std::string& out, const dump_options& opt, int level) const;
 
   value_t type_ = value_t::null;
   payload v_{};
@@ -758,8 +754,12 @@ inline void append_utf8(std::string& out, std::uint32_t cp) {
 
 }  // namespace detail::json_impl
 
-inline void json::dump_string(std::string& out, std::string_view s, error_handler_t handler) {
-  static constexpr char hex[] = "0123456789abcdef";
+inline void json::dump_string(std::string& out, std::string_view s, const dump_options& opt) {
+  const auto escape_u = [&](std::uint32_t unit) {  // \uxxxx, lowercase hex as nlohmann writes it
+    static constexpr char hex[] = "0123456789abcdef";
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out += hex[(unit >> shift) & 15];
+  };
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
     std::size_t plain = i;  // a run of printable ASCII without '"' and '\' is copied as is
@@ -775,16 +775,26 @@ inline void json::dump_string(std::string& out, std::string_view s, error_handle
       std::uint32_t cp;
       const int n = detail::json_impl::utf8_sequence(s, i, cp);
       if (n == 0) {
-        if (handler == error_handler_t::strict) {
+        if (opt.handler == error_handler_t::strict) {
           static constexpr char upper[] = "0123456789ABCDEF";
           throw type_error(316, "invalid UTF-8 byte at index " + std::to_string(i) + ": 0x" +
                                     upper[u >> 4] + upper[u & 15]);
         }
-        out += "\xef\xbf\xbd";  // U+FFFD
+        if (opt.ensure_ascii)
+          escape_u(0xfffd);
+        else
+          out += "\xef\xbf\xbd";  // U+FFFD
         ++i;
         continue;
       }
-      out.append(s.substr(i, static_cast<std::size_t>(n)));
+      if (!opt.ensure_ascii) {
+        out.append(s.substr(i, static_cast<std::size_t>(n)));
+      } else if (cp < 0x10000) {
+        escape_u(cp);
+      } else {
+        escape_u(0xd800 + ((cp - 0x10000) >> 10));
+        escape_u(0xdc00 + ((cp - 0x10000) & 0x3ff));
+      }
       i += static_cast<std::size_t>(n);
       continue;
     }
@@ -792,9 +802,7 @@ inline void json::dump_string(std::string& out, std::string_view s, error_handle
       out += '\\';
       out += letter;
     } else {  // another control character
-      out += "\\u00";
-      out += hex[u >> 4];
-      out += hex[u & 15];
+      escape_u(u);
     }
     ++i;
   }
@@ -855,12 +863,11 @@ inline void json::dump_double(std::string& out, double x) {
   }
 }
 
-inline void json::dump_to(std::string& out, int indent, char indent_char, error_handler_t handler,
-                          int level) const {
-  const bool pretty = indent >= 0;
+inline void json::dump_to(std::string& out, const dump_options& opt, int level) const {
+  const bool pretty = opt.indent >= 0;
   const auto newline = [&](int l) {
     out += '\n';
-    out.append(static_cast<std::size_t>(indent) * static_cast<std::size_t>(l), indent_char);
+    out.append(static_cast<std::size_t>(opt.indent) * static_cast<std::size_t>(l), opt.indent_char);
   };
   // An object's or array's elements between `open` and `close`, one per line when pretty.
   const auto container = [&](char open, char close, const auto& elements, const auto& element) {
@@ -878,17 +885,17 @@ inline void json::dump_to(std::string& out, int indent, char indent_char, error_
   switch (type_) {
     case value_t::object:
       container('{', '}', *v_.object, [&](const auto& member) {
-        dump_string(out, member.first, handler);
+        dump_string(out, member.first, opt);
         out += pretty ? ": " : ":";
-        member.second.dump_to(out, indent, indent_char, handler, level + 1);
+        member.second.dump_to(out, opt, level + 1);
       });
       return;
     case value_t::array:
       container('[', ']', *v_.array, [&](const json& x) {
-        x.dump_to(out, indent, indent_char, handler, level + 1);
+        x.dump_to(out, opt, level + 1);
       });
       return;
-    case value_t::string: dump_string(out, *v_.string, handler); return;
+    case value_t::string: dump_string(out, *v_.string, opt); return;
     case value_t::boolean: out += v_.boolean ? "true" : "false"; return;
     case value_t::number_integer: append_integer(out, v_.integer); return;
     case value_t::number_unsigned: append_integer(out, v_.unsigned_); return;
