@@ -28,7 +28,7 @@ using namespace dphys::population;
 
 namespace {
 
-using genome = std::vector<float>;
+using program = std::vector<float>;
 
 std::filesystem::path pop_scratch(const std::string& name) {
   auto d = std::filesystem::temp_directory_path() / ("dphys_test_population_" + name);
@@ -50,10 +50,10 @@ double chi_square(const std::vector<double>& counts, const std::vector<double>& 
 // χ² quantiles at significance 0.001 (p > 0.001 ⇔ statistic below these), df = 1..5.
 constexpr double chi2_crit_001[] = {0.0, 10.828, 13.816, 16.266, 18.467, 20.515};
 
-candidate<genome> make_candidate(double score, bool correct, std::uint64_t generation,
+candidate<program> make_candidate(double score, bool correct, std::uint64_t generation,
                                  std::uint32_t island = no_island,
                                  std::uint64_t parent = no_id) {
-  candidate<genome> c;
+  candidate<program> c;
   c.payload = {static_cast<float>(score)};
   c.combined_score = score;
   c.correct = correct;
@@ -71,7 +71,7 @@ database_config one_island() {
 }
 
 // Draws the parent for births 1..n and counts them by id.
-std::map<std::uint64_t, double> parent_counts(program_database<genome>& db, std::uint64_t n) {
+std::map<std::uint64_t, double> parent_counts(program_database<program>& db, std::uint64_t n) {
   std::map<std::uint64_t, double> counts;
   for (std::uint64_t b = 1; b <= n; ++b) counts[db.sample(b).parent_id] += 1.0;
   return counts;
@@ -135,7 +135,7 @@ TEST_CASE("population: AS1 empirical parent frequencies (χ², 10^5 draws, p > 0
   SUBCASE("power_law α = 1 over correct programs (exploitation_ratio 0)") {
     auto cfg = one_island();
     cfg.exploitation_ratio = 0.0;
-    program_database<genome> db(cfg, 7);
+    program_database<program> db(cfg, 7);
     db.add(make_candidate(1.0, true, 0));
     db.add(make_candidate(3.0, true, 1));
     db.add(make_candidate(2.0, true, 2));
@@ -154,7 +154,7 @@ TEST_CASE("population: AS1 empirical parent frequencies (χ², 10^5 draws, p > 0
     auto cfg = one_island();
     cfg.exploitation_ratio = 0.5;
     cfg.archive_size = 2;  // archive = the best two of three
-    program_database<genome> db(cfg, 7);
+    program_database<program> db(cfg, 7);
     db.add(make_candidate(1.0, true, 0));
     db.add(make_candidate(3.0, true, 1));
     db.add(make_candidate(2.0, true, 2));
@@ -171,7 +171,7 @@ TEST_CASE("population: AS1 empirical parent frequencies (χ², 10^5 draws, p > 0
     auto cfg = one_island();
     cfg.selection = parent_selection::weighted;
     cfg.parent_selection_lambda = 1.0;
-    program_database<genome> db(cfg, 7);
+    program_database<program> db(cfg, 7);
     db.add(make_candidate(1.0, true, 0));
     db.add(make_candidate(2.0, true, 1, no_island, 0));
     db.add(make_candidate(3.0, true, 2, no_island, 1));
@@ -190,7 +190,7 @@ TEST_CASE("population: AS1 empirical parent frequencies (χ², 10^5 draws, p > 0
   SUBCASE("weighted with equal scores ∝ 1/(1 + children)") {
     auto cfg = one_island();
     cfg.selection = parent_selection::weighted;
-    program_database<genome> db(cfg, 7);
+    program_database<program> db(cfg, 7);
     db.add(make_candidate(1.0, true, 0));
     db.add(make_candidate(1.0, true, 1, no_island, 0));
     db.add(make_candidate(1.0, true, 2, no_island, 1));
@@ -206,7 +206,7 @@ TEST_CASE("population: AS1 empirical parent frequencies (χ², 10^5 draws, p > 0
   SUBCASE("uniform and power_law α = 0") {
     auto cfg = one_island();
     cfg.selection = parent_selection::uniform;
-    program_database<genome> db(cfg, 7);
+    program_database<program> db(cfg, 7);
     for (int i = 0; i < 4; ++i) db.add(make_candidate(i, true, static_cast<std::uint64_t>(i)));
     const auto dist = db.parent_distribution(0);
     for (const auto& e : dist) CHECK(e.second == 0.25);
@@ -217,21 +217,21 @@ TEST_CASE("population: AS1 empirical parent frequencies (χ², 10^5 draws, p > 0
 TEST_CASE("population: hill_climbing, best_of_n and beam_search parents") {
   auto cfg = one_island();
   cfg.selection = parent_selection::hill_climbing;
-  program_database<genome> db(cfg, 1);
+  program_database<program> db(cfg, 1);
   db.add(make_candidate(1.0, true, 0));
   db.add(make_candidate(5.0, true, 1, no_island, 0));
   db.add(make_candidate(9.0, false, 2, no_island, 0));
   for (std::uint64_t b = 1; b < 50; ++b) CHECK(db.sample(b).parent_id == 1);
 
   cfg.selection = parent_selection::best_of_n;
-  program_database<genome> db2(cfg, 1);
+  program_database<program> db2(cfg, 1);
   db2.add(make_candidate(1.0, true, 0));
   db2.add(make_candidate(5.0, true, 1, no_island, 0));
   for (std::uint64_t b = 1; b < 20; ++b) CHECK(db2.sample(b).parent_id == 0);
 
   cfg.selection = parent_selection::beam_search;
   cfg.num_beams = 2;
-  program_database<genome> db3(cfg, 1);
+  program_database<program> db3(cfg, 1);
   db3.add(make_candidate(1.0, true, 0));
   CHECK(db3.sample(1).parent_id == 0);
   db3.add(make_candidate(4.0, true, 1, no_island, 0));   // better, but the beam stays on 0
@@ -245,7 +245,7 @@ TEST_CASE("population: hill_climbing, best_of_n and beam_search parents") {
 TEST_CASE("population: archive replacement order and AS3 invariants") {
   auto cfg = one_island();
   cfg.archive_size = 3;
-  program_database<genome> db(cfg, 3);
+  program_database<program> db(cfg, 3);
   db.add(make_candidate(1.0, true, 0));                  // id 0
   db.add(make_candidate(2.0, true, 1));                  // id 1
   db.add(make_candidate(3.0, true, 2));                  // id 2
@@ -285,7 +285,7 @@ TEST_CASE("population: archive replacement order and AS3 invariants") {
 TEST_CASE("population: island assignment (copy-initial, inherit, lazy, random)") {
   database_config cfg;
   cfg.num_islands = 3;
-  program_database<genome> db(cfg, 11);
+  program_database<program> db(cfg, 11);
   const auto r0 = db.add(make_candidate(1.0, true, 0));
   CHECK(r0.copies == std::vector<std::uint64_t>{1, 2});
   CHECK(db[1].island == 1);
@@ -299,7 +299,7 @@ TEST_CASE("population: island assignment (copy-initial, inherit, lazy, random)")
 
   // lazy initialisation: without copies, children fill the lowest island lacking a correct one
   cfg.copy_initial_program = false;
-  program_database<genome> lazy(cfg, 11);
+  program_database<program> lazy(cfg, 11);
   lazy.add(make_candidate(1.0, true, 0));
   CHECK_FALSE(lazy.all_islands_initialised());
   auto s = lazy.sample(1);
@@ -330,7 +330,7 @@ TEST_CASE("population: AS2 migration on hand-made islands") {
     cfg.migration_rate = 0.3;
     cfg.archive_size = 1000;
     cfg.topology = topo;
-    program_database<genome> db(cfg, 5);
+    program_database<program> db(cfg, 5);
     db.add(make_candidate(0.0, true, 0));
     for (std::uint64_t g = 1; g <= 45; ++g) {
       // island 3 gets few programs (at most one eligible at a time); some incorrect ones
@@ -404,7 +404,7 @@ TEST_CASE("population: inspirations (elite rule, random fill, top-k, separation)
   cfg.num_top_k_inspirations = 2;
   cfg.migration_interval = 0;
   cfg.selection = parent_selection::uniform;
-  program_database<genome> db(cfg, 9);
+  program_database<program> db(cfg, 9);
   db.add(make_candidate(0.0, true, 0));  // ids 0 (island 0), 1 (island 1)
   for (std::uint64_t g = 1; g <= 12; ++g)
     db.add(make_candidate(static_cast<double>(g), true, g, static_cast<std::uint32_t>(g % 2)));
@@ -440,7 +440,7 @@ TEST_CASE("population: inspirations (elite rule, random fill, top-k, separation)
   // without separation, inspirations may come from the other island when the island runs out
   cfg.enforce_island_separation = false;
   cfg.num_archive_inspirations = 10;
-  program_database<genome> open(cfg, 9);
+  program_database<program> open(cfg, 9);
   open.add(make_candidate(0.0, true, 0));
   for (std::uint64_t g = 1; g <= 6; ++g)
     open.add(make_candidate(static_cast<double>(g), true, g, static_cast<std::uint32_t>(g % 2)));
@@ -463,7 +463,7 @@ TEST_CASE("population: patch choice frequencies and novelty filter") {
   CHECK(cos(std::vector<double>{0, 0}, std::vector<double>{2, 2}) == 0.0);
 
   database_config cfg = one_island();
-  program_database<genome> db(cfg, 1);
+  program_database<program> db(cfg, 1);
   auto c = make_candidate(1.0, true, 0);
   c.descriptors = {1.0, 0.0};
   db.add(c);
@@ -583,8 +583,8 @@ island_search_config toy_config() {
   return c;
 }
 
-offspring<genome> toy_make(const proposal_request<genome>& rq) {
-  offspring<genome> o;
+offspring<program> toy_make(const proposal_request<program>& rq) {
+  offspring<program> o;
   const auto key = random_key::make(rq.seed, static_cast<stream_id>(static_cast<std::uint32_t>(stream_id::user) + 1),
                                     static_cast<std::uint32_t>(rq.birth), rq.attempt);
   if (!rq.parent) {
@@ -604,7 +604,7 @@ offspring<genome> toy_make(const proposal_request<genome>& rq) {
   return o;
 }
 
-evaluation toy_evaluate(const proposal<genome>& p) {
+evaluation toy_evaluate(const proposal<program>& p) {
   evaluation e;
   double s = 0.0;
   for (float x : p.child.payload) s += (x - 0.5) * (x - 0.5);
@@ -615,18 +615,18 @@ evaluation toy_evaluate(const proposal<genome>& p) {
 }
 
 struct toy_run {
-  island_search<genome> search;
+  island_search<program> search;
   std::vector<dphys::json> log;
 };
 
 template <class Executor>
 toy_run run_toy(Executor& ex, const island_search_config& cfg = toy_config()) {
-  toy_run t{island_search<genome>(cfg), {}};
+  toy_run t{island_search<program>(cfg), {}};
   run_steady_state(
       cfg.evolution.num_generations, cfg.evolution.max_parallel_jobs,
       [&](std::uint64_t b) { return t.search.propose(b, toy_make); },
-      [](const proposal<genome>& p) { return std::make_pair(p, toy_evaluate(p)); },
-      [&](std::uint64_t, proposal<genome>&&, std::pair<proposal<genome>, evaluation>&& r) {
+      [](const proposal<program>& p) { return std::make_pair(p, toy_evaluate(p)); },
+      [&](std::uint64_t, proposal<program>&&, std::pair<proposal<program>, evaluation>&& r) {
         t.log.push_back(t.search.commit(std::move(r.first), std::move(r.second)));
         // AS3 after every commit
         const auto& db = t.search.database();
@@ -761,7 +761,7 @@ TEST_CASE("population: JSONL round trip (vector and program-text payloads)") {
   const auto& db = t.search.database();
   const auto dir = pop_scratch("jsonl");
   db.save_jsonl(dir / "programs.jsonl");
-  const auto back = program_database<genome>::load_jsonl(dir / "programs.jsonl", db.config());
+  const auto back = program_database<program>::load_jsonl(dir / "programs.jsonl", db.config());
   CHECK(back == db);
   CHECK(run::read_jsonl(dir / "programs.jsonl").size() == db.size() + 1);
   {  // the per-generation log (S8) appended record by record
@@ -797,7 +797,7 @@ TEST_CASE("population: JSONL round trip (vector and program-text payloads)") {
   // errors name the file and the rule
   auto wrong = db.config();
   wrong.num_islands = 3;
-  CHECK_THROWS_AS((void)program_database<genome>::load_jsonl(dir / "programs.jsonl", wrong),
+  CHECK_THROWS_AS((void)program_database<program>::load_jsonl(dir / "programs.jsonl", wrong),
                   run::format_error);
   {
     auto text = texts.to_jsonl();
@@ -809,7 +809,7 @@ TEST_CASE("population: JSONL round trip (vector and program-text payloads)") {
         doctest::Contains("line 2: malformed record"), run::format_error);
   }
   run::write_file_atomic(dir / "bad.jsonl", "{\"kind\":\"something\"}\n");
-  CHECK_THROWS_WITH_AS((void)program_database<genome>::load_jsonl(dir / "bad.jsonl", db.config()),
+  CHECK_THROWS_WITH_AS((void)program_database<program>::load_jsonl(dir / "bad.jsonl", db.config()),
                        doctest::Contains("bad.jsonl"), run::format_error);
 }
 
@@ -820,7 +820,7 @@ TEST_CASE("population: checkpoint round trip and bitwise resume") {
   auto t = run_toy(fifo, cfg);
   state_writer w;
   t.search.save(w);
-  island_search<genome> resumed(cfg);
+  island_search<program> resumed(cfg);
   state_reader r(w.bytes(), "mem");
   resumed.load(r);
   r.expect_end();
@@ -837,7 +837,7 @@ TEST_CASE("population: checkpoint round trip and bitwise resume") {
   // a database checkpoint with the wrong island count is refused
   auto other = cfg;
   other.database.num_islands = 2;
-  island_search<genome> wrong(other);
+  island_search<program> wrong(other);
   state_reader r2(w.bytes(), "mem");
   CHECK_THROWS_AS(wrong.load(r2), state_error);
 }
@@ -864,7 +864,7 @@ TEST_CASE("population: config errors name field, value and rule") {
   c = {};
   c.bandit.epsilon = -0.1;
   CHECK_THROWS_WITH_AS(validate(c), doctest::Contains("bandit.epsilon"), config_error);
-  CHECK_THROWS_AS((void)program_database<genome>(d), config_error);
+  CHECK_THROWS_AS((void)program_database<program>(d), config_error);
   // presets are valid
   validate(genesis_defaults());
   validate(circle_packing(6));
@@ -878,7 +878,7 @@ TEST_CASE("population: config errors name field, value and rule") {
   CHECK(island_medium().migration_rate == 0.0);
   CHECK(island_large().num_islands == 5);
   // bad calls
-  program_database<genome> db(one_island(), 0);
+  program_database<program> db(one_island(), 0);
   CHECK_THROWS_AS((void)db.sample(1), std::logic_error);
   db.add(make_candidate(1.0, true, 0));
   CHECK_THROWS_AS(db.add(make_candidate(1.0, true, 1, 3)), std::invalid_argument);

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     }
 
     const auto t0 = std::chrono::steady_clock::now();
-    const auto r = discover(d, source, [](const generation_record& g) {
+    const auto r = discover(d, source, [](const surrogate::generation_record& g) {
       fmt::print("generation {:3d}  best skill {:.9f}  average {:.6f}\n", g.generation, g.best,
                  g.average);
       std::fflush(stdout);
