@@ -125,6 +125,94 @@ TEST_CASE(
   std::filesystem::remove_all(base);
 }
 
+TEST_CASE(
+    "K9: mean_eval evaluates mu after the update on fixed episodes, bitwise for any lane type and "
+    "thread count, and changes nothing else") {
+  auto cfg = everything_on();
+  cfg.generations = 5;
+  cfg.mean_eval.every = 2;
+  cfg.mean_eval.episodes = 10;
+  cfg.mean_eval.seed = 7;
+  const auto base =
+      std::filesystem::temp_directory_path() / ("dphys_k9_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  auto run = [&](experiments::koki2_config c, experiments::lane_impl impl, int threads,
+                 const char* name) {
+    c.impl = impl;
+    c.threads = threads;
+    const auto r = experiments::run_koki2(c, base / name);
+    auto recs = run::read_jsonl(base / name / "generations.jsonl");
+    for (auto& rec : recs) rec.erase("timing");
+    return std::pair{r, recs};
+  };
+  const auto [ra, a] = run(cfg, experiments::lane_impl::scalar, 1, "scalar1");
+  const auto [rb, b] = run(cfg, experiments::lane_impl::simd, 2, "simd2");
+  auto off = cfg;
+  off.mean_eval.every = 0;
+  const auto [rc, c] = run(off, experiments::lane_impl::simd, 1, "off");
+  REQUIRE(a.size() == 5);
+  CHECK(a == b);
+  // After generations 2 and 4 (generation 1 and 3, 0-based).
+  for (std::size_t g = 0; g < a.size(); ++g) {
+    CAPTURE(g);
+    CHECK(a[g].contains("mean_eval") == (g == 1 || g == 3));
+  }
+  // It only evaluates: the run without it has the same records and the same best genome.
+  auto without = a;
+  for (auto& rec : without) rec.erase("mean_eval");
+  CHECK(without == c);
+  CHECK(ra.best_genome == rc.best_genome);
+  CHECK(ra.best_genome == rb.best_genome);
+
+  // The value: μ after generation 2's update, rebuilt here from the public pieces, on the 10
+  // episodes of seed 7 with common random numbers.
+  auto pipeline = experiments::koki2_pipeline::make(cfg);
+  std::vector<float> mean(pipeline.genome.size());
+  pipeline.genome.init(cfg.seed, 0, mean);
+  search::openai_es es(experiments::es_config(cfg), std::move(mean), cfg.seed);
+  evolve(es, pipeline.crucible, evolve_options{2, cfg.seed});
+  auto rc_eval = cfg.rollout;
+  rc_eval.episodes = 10;
+  rc_eval.random_numbers = envs::random_numbers::common;
+  const auto ev = pipeline.rollout().with(rc_eval).evaluate(es.mean(), {7, 0, 0, 0});
+  REQUIRE(ev.episodes.size() == 10);
+  const auto& logged = a[1].at("mean_eval");
+  CHECK(logged.at("episodes").get<int>() == 10);
+  CHECK(logged.at("seed").get<int>() == 7);
+  double sum = 0;
+  for (const auto& e : ev.episodes) sum += e.fitness;
+  CHECK(logged.at("mean_fitness").get<double>() == sum / 10.0);
+  auto expected = experiments::summarize_episodes(ev.episodes);
+  expected["seed"] = 7;
+  CHECK(logged == expected);
+  // The episodes are the same at every evaluation: μ after generation 4 on them.
+  evolve(es, pipeline.crucible, evolve_options{4, cfg.seed});
+  const auto later = pipeline.rollout().with(rc_eval).evaluate(es.mean(), {7, 0, 0, 0});
+  double sum_later = 0;
+  for (const auto& e : later.episodes) sum_later += e.fitness;
+  CHECK(a[3].at("mean_eval").at("mean_fitness").get<double>() == sum_later / 10.0);
+
+  // Checkpoint after generation 3, resume to 5: the same log as the uninterrupted run.
+  auto part = cfg;
+  part.generations = 3;
+  experiments::koki2_run_control ctl;
+  ctl.checkpoint.every = 3;
+  experiments::run_koki2(part, base / "resumed", {}, {}, ctl);
+  ctl.resume = true;
+  experiments::run_koki2(cfg, base / "resumed", {}, {}, ctl);
+  auto resumed = run::read_jsonl(base / "resumed" / "generations.jsonl");
+  for (auto& rec : resumed) rec.erase("timing");
+  CHECK(resumed == a);
+
+  auto bad = cfg;
+  bad.mean_eval.episodes = 0;
+  CHECK_THROWS_WITH_AS(validate(bad), doctest::Contains("mean_eval.episodes"), config_error);
+  bad = cfg;
+  bad.mean_eval.every = -1;
+  CHECK_THROWS_WITH_AS(validate(bad), doctest::Contains("mean_eval.every"), config_error);
+  std::filesystem::remove_all(base);
+}
+
 // koki2 WORK.md, L0 default (64×1, 1 source, 128 steps), 128 episodes, seed 0: greedy 178.4883
 // (success 1.0), random 136.4805 (success 0.164, energy 0.0277), stay 129.1719 (success 0.023).
 TEST_CASE("AK3: baselines on koki2's L0 defaults") {

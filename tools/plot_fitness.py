@@ -3,7 +3,8 @@
 
     /usr/bin/python3 tools/plot_fitness.py RUN_DIR [RUN_DIR ...] [--out PNG]
 
-Reads RUN_DIR/generations.jsonl (fields generation, best_fitness, mean_fitness, median_fitness; other fields are
+Reads RUN_DIR/generations.jsonl (fields generation, best_fitness, mean_fitness, median_fitness and, on the
+generations that have it, mean_eval.mean_fitness, the ES mean's evaluation, drawn as markers; other fields are
 ignored, median_fitness may be missing, null values are gaps). With one run the figure goes to
 RUN_DIR/fitness_per_generation.png; with several runs they are overlaid (one colour per run) and the figure goes
 to ./fitness_per_generation.png. --out overrides both. A last line cut off by a crash is skipped with a warning.
@@ -90,6 +91,11 @@ def plot(runs, out, title):
         median = [_number(r.get("median_fitness")) for r in records]
         if not all(math.isnan(m) for m in median):
             ax.plot(gens, median, color=colour, linestyle=":", label=f"{prefix}median")
+        mu = [(r["generation"], _number(r["mean_eval"].get("mean_fitness"))) for r in records
+              if isinstance(r.get("mean_eval"), dict)]
+        if mu:
+            ax.plot([g for g, _ in mu], [v for _, v in mu], color=colour, linestyle="-", marker="o",
+                    markersize=4, alpha=0.6, label=f"{prefix}μ evaluated (mean_eval)")
     ax.set_xlabel("generation")
     ax.set_ylabel("fitness")
     ax.set_title(title)

@@ -36,6 +36,7 @@
   X(dphys::envs::chemotaxis_config)                   \
   X(dphys::envs::nursing_schedule)                    \
   X(dphys::experiments::koki2_config)                 \
+  X(dphys::experiments::mean_eval_config)             \
   X(dphys::nbody::benchmark_config)                   \
   X(dphys::nbody::softened_newton)                    \
   X(dphys::plasticity::eligibility_trace_config)      \

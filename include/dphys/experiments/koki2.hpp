@@ -4,11 +4,13 @@
 // programs (examples/koki2/) are thin command-line front ends over this header.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +43,28 @@ constexpr auto enum_names(lane_impl) {
                     std::pair{lane_impl::scalar, std::string_view{"scalar"}}};
 }
 
+/// Periodic evaluation of the ES mean μ (spec K9; off by default, as in koki2). After the update of
+/// every `every`-th generation (generation + 1 a multiple of `every`), μ runs `episodes` episodes with
+/// common random numbers from `seed`: the same episodes every time, so successive evaluations differ
+/// only by μ. The summary goes into that generation's line of generations.jsonl as `mean_eval`. It
+/// only evaluates: the run's other numbers are the same with it on or off.
+struct mean_eval_config {
+  int every = 0;  ///< 0: off
+  int episodes = 64;
+  std::uint64_t seed = 424242;  ///< the evaluation's episodes (dphys_koki2_eval's default eval seed)
+
+  void check(config_checker<mean_eval_config>& c) const {
+    c(&mean_eval_config::every).at_least(0).at_most(1 << 24);
+    c(&mean_eval_config::episodes).at_least(1).at_most(1 << 20);
+  }
+};
+
+}  // namespace dphys::experiments
+
+DPHYS_ADAPT_STRUCT(dphys::experiments::mean_eval_config, every, episodes, seed);
+
+namespace dphys::experiments {
+
 /// The whole koki2 run configuration. Defaults: koki2's CLI defaults, except the environment, which
 /// is the L0.2 rung (4 sources, 2 bad, integrity loss 0.25) of the quick start.
 struct koki2_config {
@@ -62,6 +86,7 @@ struct koki2_config {
   crucibles::rollout_config rollout{};
   search::openai_es_config es{};
   crucibles::viability_config mvt{};
+  mean_eval_config mean_eval{};
 
   static envs::chemotaxis_config l0_2() {
     envs::chemotaxis_config e;
@@ -83,7 +108,8 @@ struct koki2_config {
 }  // namespace dphys::experiments
 
 DPHYS_ADAPT_STRUCT(dphys::experiments::koki2_config, seed, generations, threads, out, log_every,
-                   impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es, mvt);
+                   impl, seeds, sweep, env, agent, plasticity, fitness, rollout, es, mvt,
+                   mean_eval);
 
 namespace dphys::experiments {
 
@@ -131,6 +157,60 @@ struct dispatching_crucible {
     return evaluate_with(impl, *inner, pop, k);
   }
 };
+
+/// Episode means with koki2's eval-run field names (spec K11), plus the standard error of the
+/// fitness.
+inline dphys::json summarize_episodes(std::span<const crucibles::lifetime_summary> eps) {
+  const double n = static_cast<double>(eps.size());
+  auto mean = [&](auto field) {
+    double s = 0;
+    for (const auto& e : eps) s += static_cast<double>(field(e));
+    return n > 0 ? s / n : 0.0;
+  };
+  using ls = crucibles::lifetime_summary;
+  const double mf = mean([](const ls& e) { return e.fitness; });
+  double var = 0;
+  for (const auto& e : eps) var += (e.fitness - mf) * (e.fitness - mf);
+  const double se = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
+  return {{"episodes", eps.size()},
+          {"mean_fitness", mf},
+          {"se_fitness", se},
+          {"success_rate", mean([](const ls& e) { return e.success; })},
+          {"mean_t_alive", mean([](const ls& e) { return e.t_alive; })},
+          {"mean_energy_gained", mean([](const ls& e) { return e.energy_gained_total; })},
+          {"mean_bad_arrivals", mean([](const ls& e) { return e.bad_arrivals_total; })},
+          {"mean_integrity_lost", mean([](const ls& e) { return e.integrity_lost_total; })},
+          {"mean_integrity_min", mean([](const ls& e) { return e.integrity_min; })},
+          {"mean_action_entropy", mean([](const ls& e) { return e.action_entropy; })},
+          {"mean_action_mode_frac", mean([](const ls& e) { return e.action_mode_frac; })},
+          {"mean_abs_dw_mean", mean([](const ls& e) { return e.mean_abs_dw_mean; })},
+          {"mean_abs_modulator_mean", mean([](const ls& e) { return e.mean_abs_modulator_mean; })},
+          {"mean_abs_dw_on_event", mean([](const ls& e) { return e.mean_abs_dw_on_event; })},
+          {"event_step_frac", mean([](const ls& e) { return e.event_step_frac; })}};
+}
+
+
+/// The rollout that evaluates μ for cfg.mean_eval: the run's rollout with mean_eval.episodes
+/// episodes of common random numbers on the run's threads.
+inline crucibles::chemotaxis_rollout mean_eval_rollout(const koki2_config& cfg,
+                                                       const koki2_pipeline& pipeline) {
+  auto rc = cfg.rollout;
+  rc.episodes = cfg.mean_eval.episodes;
+  rc.random_numbers = envs::random_numbers::common;
+  rc.threads = cfg.threads;
+  return pipeline.rollout().with(rc);
+}
+
+/// generations.jsonl's `mean_eval`: summarize_episodes of `mean` on the episodes of
+/// cfg.mean_eval.seed (rollout from mean_eval_rollout), plus that seed.
+inline dphys::json evaluate_mean(const koki2_config& cfg,
+                                 const crucibles::chemotaxis_rollout& rollout,
+                                 std::span<const float> mean) {
+  const crucibles::rollout_keys keys{cfg.mean_eval.seed, 0, 0, 0};
+  auto j = summarize_episodes(evaluate_with(cfg.impl, rollout, mean, keys).episodes);
+  j["seed"] = cfg.mean_eval.seed;
+  return j;
+}
 
 /// What a finished run reports.
 struct koki2_result {
@@ -259,8 +339,20 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
 
   dispatching_crucible<koki2_pipeline::crucible_type> crucible{&pipeline.crucible, cfg.impl};
 
-  auto log_jsonl = [&](const generation_record& r, const search::openai_es&) {
-    rd.generations().append(r.to_json());
+  // μ's periodic evaluation (cfg.mean_eval), after every `every`-th generation. Not also after the
+  // last one: the log must not depend on `generations`, which a resumed run may change.
+  std::optional<crucibles::chemotaxis_rollout> mean_rollout;
+  if (cfg.mean_eval.every > 0) mean_rollout.emplace(mean_eval_rollout(cfg, pipeline));
+  std::optional<double> mean_eval_fitness;  // this generation's, for the progress line
+  auto log_jsonl = [&](const generation_record& r, const search::openai_es& s) {
+    auto line = r.to_json();
+    mean_eval_fitness.reset();
+    if (mean_rollout && (r.generation + 1) % static_cast<std::uint32_t>(cfg.mean_eval.every) == 0) {
+      auto eval = evaluate_mean(cfg, *mean_rollout, s.mean());
+      mean_eval_fitness = eval.at("mean_fitness").get<double>();
+      line["mean_eval"] = std::move(eval);
+    }
+    rd.generations().append(line);
   };
   auto show = [&](const generation_record& r, const search::openai_es&) {
     if (!progress ||
@@ -276,6 +368,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
         r.best_so_far, rate,
         r.eval_seconds > 0 ? static_cast<double>(r.agent_steps) / r.eval_seconds / 1e6 : 0.0);
     if (r.mvt_pass_rate) line += fmt::format("  mvt pass {:.2f}", *r.mvt_pass_rate);
+    if (mean_eval_fitness) line += fmt::format("  mu-eval {:9.3f}", *mean_eval_fitness);
     if (r.non_finite) line += fmt::format("  non-finite {}", r.non_finite);
     progress(line);
   };
@@ -293,41 +386,6 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   if (!res.best_genome.empty()) rd.save_best_genome(res.best_genome, {res.best_genome.size()});
   rd.finalize(manifest);
   return res;
-}
-
-}  // namespace dphys::experiments
-
-namespace dphys::experiments {
-
-/// Episode means with koki2's eval-run field names (spec K11), plus the standard error of the
-/// fitness.
-inline dphys::json summarize_episodes(std::span<const crucibles::lifetime_summary> eps) {
-  const double n = static_cast<double>(eps.size());
-  auto mean = [&](auto field) {
-    double s = 0;
-    for (const auto& e : eps) s += static_cast<double>(field(e));
-    return n > 0 ? s / n : 0.0;
-  };
-  using ls = crucibles::lifetime_summary;
-  const double mf = mean([](const ls& e) { return e.fitness; });
-  double var = 0;
-  for (const auto& e : eps) var += (e.fitness - mf) * (e.fitness - mf);
-  const double se = n > 1 ? std::sqrt(var / (n - 1) / n) : 0.0;
-  return {{"episodes", eps.size()},
-          {"mean_fitness", mf},
-          {"se_fitness", se},
-          {"success_rate", mean([](const ls& e) { return e.success; })},
-          {"mean_t_alive", mean([](const ls& e) { return e.t_alive; })},
-          {"mean_energy_gained", mean([](const ls& e) { return e.energy_gained_total; })},
-          {"mean_bad_arrivals", mean([](const ls& e) { return e.bad_arrivals_total; })},
-          {"mean_integrity_lost", mean([](const ls& e) { return e.integrity_lost_total; })},
-          {"mean_integrity_min", mean([](const ls& e) { return e.integrity_min; })},
-          {"mean_action_entropy", mean([](const ls& e) { return e.action_entropy; })},
-          {"mean_action_mode_frac", mean([](const ls& e) { return e.action_mode_frac; })},
-          {"mean_abs_dw_mean", mean([](const ls& e) { return e.mean_abs_dw_mean; })},
-          {"mean_abs_modulator_mean", mean([](const ls& e) { return e.mean_abs_modulator_mean; })},
-          {"mean_abs_dw_on_event", mean([](const ls& e) { return e.mean_abs_dw_on_event; })},
-          {"event_step_frac", mean([](const ls& e) { return e.event_step_frac; })}};
 }
 
 }  // namespace dphys::experiments
