@@ -51,8 +51,7 @@ double chi_square(const std::vector<double>& counts, const std::vector<double>& 
 constexpr double chi2_crit_001[] = {0.0, 10.828, 13.816, 16.266, 18.467, 20.515};
 
 candidate<program> make_candidate(double score, bool correct, std::uint64_t generation,
-                                 std::uint32_t island = no_island,
-                                 std::uint64_t parent = no_id) {
+                                  std::uint32_t island = no_island, std::uint64_t parent = no_id) {
   candidate<program> c;
   c.payload = {static_cast<float>(score)};
   c.combined_score = score;

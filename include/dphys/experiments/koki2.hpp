@@ -44,14 +44,15 @@ constexpr auto enum_names(lane_impl) {
 }
 
 /// Periodic evaluation of the ES mean μ (spec K9; off by default, as in koki2). After the update of
-/// every `every`-th generation (generation + 1 a multiple of `every`), μ runs `episodes` episodes with
-/// common random numbers from `seed`: the same episodes every time, so successive evaluations differ
-/// only by μ. The summary goes into that generation's line of generations.jsonl as `mean_eval`. It
-/// only evaluates: the run's other numbers are the same with it on or off.
+/// every `every`-th generation (generation + 1 a multiple of `every`), μ runs `episodes` episodes
+/// with common random numbers from `seed`: the same episodes every time, so successive evaluations
+/// differ only by μ. The summary goes into that generation's line of generations.jsonl as
+/// `mean_eval`. It only evaluates: the run's other numbers are the same with it on or off.
 struct mean_eval_config {
   int every = 0;  ///< 0: off
   int episodes = 64;
-  std::uint64_t seed = 424242;  ///< the evaluation's episodes (dphys_koki2_eval's default eval seed)
+  /// The evaluation episodes' seed (dphys_koki2_eval's default eval seed).
+  std::uint64_t seed = 424242;
 
   void check(config_checker<mean_eval_config>& c) const {
     c(&mean_eval_config::every).at_least(0).at_most(1 << 24);
@@ -188,7 +189,6 @@ inline dphys::json summarize_episodes(std::span<const crucibles::lifetime_summar
           {"mean_abs_dw_on_event", mean([](const ls& e) { return e.mean_abs_dw_on_event; })},
           {"event_step_frac", mean([](const ls& e) { return e.event_step_frac; })}};
 }
-
 
 /// The rollout that evaluates μ for cfg.mean_eval: the run's rollout with mean_eval.episodes
 /// episodes of common random numbers on the run's threads.
