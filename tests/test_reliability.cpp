@@ -409,6 +409,74 @@ TEST_CASE("run_koki2 --resume of a run killed before its first checkpoint starts
   CHECK_FALSE(fs::exists(dir / "run" / ".best_genome.npy.tmp.99.0"));
 }
 
+TEST_CASE("run_koki2 --resume of a finished run changes nothing, with or without checkpoints") {
+  scratch_dir dir;
+  const auto cfg = tiny_koki2();
+  const auto ref = dphys::experiments::run_koki2(cfg, dir / "run");  // no checkpoints
+  auto snapshot = [&] {
+    std::vector<std::string> files;
+    for (const auto& f : files_in(dir / "run"))
+      files.push_back(f + ":" + rn::read_file(dir / "run" / f));
+    return files;
+  };
+  const auto before = snapshot();
+  dphys::experiments::koki2_run_control ctl;
+  ctl.resume = true;
+  std::vector<std::string> warnings, progress;
+  ctl.warn = [&](const std::string& w) { warnings.push_back(w); };
+  const auto say = [&](const std::string& line) { progress.push_back(line); };
+  auto neutral = cfg;
+  neutral.threads = 2;  // resume-neutral
+  const auto again = dphys::experiments::run_koki2(neutral, dir / "run", {}, say, ctl);
+  CHECK(snapshot() == before);  // manifest.json (start time) included
+  CHECK(warnings.empty());
+  REQUIRE(progress.size() == 1);
+  CHECK_CONTAINS(progress[0], "finished (6 generations), nothing to do");
+  CHECK(again.generations == 6);
+  CHECK(again.best_fitness == ref.best_fitness);
+  CHECK(again.best_genome == ref.best_genome);
+
+  SUBCASE("another config is refused naming the key; with the override the run starts over") {
+    auto changed = cfg;
+    changed.es.sigma = 0.2f;
+    CHECK_CONTAINS(message_of<rn::resume_error>(
+                       [&] { dphys::experiments::run_koki2(changed, dir / "run", {}, say, ctl); }),
+                   "es.sigma: 0.1");
+    CHECK(snapshot() == before);
+    ctl.allow_config_change = true;
+    dphys::experiments::run_koki2(changed, dir / "run", {}, say, ctl);
+    CHECK(snapshot() != before);
+    REQUIRE_FALSE(warnings.empty());
+    CHECK_CONTAINS(warnings.back(), "no checkpoint yet");
+  }
+  SUBCASE("more generations: not finished, so it runs (from 0 without a checkpoint)") {
+    auto longer = cfg;
+    longer.generations = 7;
+    const auto r = dphys::experiments::run_koki2(longer, dir / "run", {}, say, ctl);
+    CHECK(r.generations == 7);
+    CHECK(rn::read_jsonl(dir / "run" / "generations.jsonl").size() == 7);
+  }
+  SUBCASE("a log that no longer matches its checksum is not taken as finished") {
+    const auto log = dir / "run" / "generations.jsonl";
+    const auto text = rn::read_file(log);
+    rn::write_file_atomic(log, text.substr(0, text.rfind('\n', text.size() - 2) + 1));
+    dphys::experiments::run_koki2(cfg, dir / "run", {}, say, ctl);
+    CHECK(without_timing(rn::read_file(log)) == without_timing(text));
+    CHECK_CONTAINS(warnings.back(), "no checkpoint yet");
+  }
+  SUBCASE("with checkpoints, too") {
+    scratch_dir other;
+    dphys::experiments::koki2_run_control with_ckpt;
+    with_ckpt.checkpoint.every = 2;
+    dphys::experiments::run_koki2(cfg, other / "run", {}, {}, with_ckpt);
+    const auto manifest = rn::read_file(other / "run" / "manifest.json");
+    with_ckpt.resume = true;
+    const auto r = dphys::experiments::run_koki2(cfg, other / "run", {}, say, with_ckpt);
+    CHECK(rn::read_file(other / "run" / "manifest.json") == manifest);
+    CHECK(r.best_genome == ref.best_genome);
+  }
+}
+
 // ----------------------------------------------------------------------------------------------
 // Atomic artifacts: a full disk fails clearly and keeps what was written
 

@@ -23,6 +23,7 @@ constexpr const char* run_control_help =
     "end)  default: 0 (off)\n"
     "  --checkpoint-keep=<uint32>   keep the newest K checkpoints  default: 3\n"
     "  --resume                     continue the run in --out from its newest usable checkpoint\n"
+    "                               (finished runs of a batch or sweep are left as they are)\n"
     "  --allow-config-change        with --resume: accept a config that differs from the "
     "checkpoint's\n";
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -253,6 +254,52 @@ inline const std::vector<std::string>& koki2_resume_neutral_keys() {
   return keys;
 }
 
+/// With ctl.resume, a run that already finished: `dir` holds a finalized run (manifest.json lists
+/// the artifacts' checksums, and config.json, generations.jsonl and best_genome.npy still match them)
+/// with `cfg.generations` records and the same config up to the resume-neutral keys. Its result, read
+/// from the directory; std::nullopt if the run is not complete (a resume then continues it). A
+/// different config throws run::resume_error naming the keys, as any resume does, unless
+/// ctl.allow_config_change (then the run is not taken as complete). This is what lets `--resume`
+/// skip the finished runs of a batch or sweep, with or without checkpoints.
+inline std::optional<koki2_result> finished_run(const koki2_config& cfg,
+                                                const std::filesystem::path& dir,
+                                                const dphys::json& config_json,
+                                                const koki2_run_control& ctl) {
+  using rd = run::run_directory;
+  std::error_code ec;
+  const auto manifest_file = dir / std::string(rd::manifest_name);
+  if (cfg.generations == 0 || !std::filesystem::is_regular_file(manifest_file, ec)) return {};
+  const auto manifest = dphys::json::parse(run::read_file(manifest_file), nullptr, false);
+  if (!manifest.is_object() || !manifest.contains("artifacts") || !manifest["artifacts"].is_object())
+    return {};  // not finalized
+  for (auto name : {rd::config_name, rd::generations_name, rd::best_genome_name}) {
+    const auto file = dir / std::string(name);
+    const auto listed = manifest["artifacts"].find(std::string(name));
+    if (listed == manifest["artifacts"].end() || !std::filesystem::is_regular_file(file, ec) ||
+        *listed != run::sha256_file(file))
+      return {};
+  }
+  const auto records = run::read_jsonl(dir / std::string(rd::generations_name));
+  if (records.size() != static_cast<std::size_t>(cfg.generations) ||
+      !records.back().contains("best_so_far"))
+    return {};
+  const auto config_file = dir / std::string(rd::config_name);
+  try {
+    run::check_resume_config(run::read_file(config_file), config_json, koki2_resume_neutral_keys(),
+                             /*allow_change=*/false, {}, config_file.string());
+  } catch (const run::resume_error&) {
+    if (ctl.allow_config_change) return {};
+    throw;
+  }
+  koki2_result res;
+  res.dir = dir;
+  res.generations = static_cast<std::uint32_t>(cfg.generations);
+  const auto& best = records.back().at("best_so_far");
+  res.best_fitness = best.is_number() ? best.get<float>() : -std::numeric_limits<float>::infinity();
+  res.best_genome = run::load_npy<float>(dir / std::string(rd::best_genome_name)).data;
+  return res;
+}
+
 /// Runs one seed into `dir`: config.json, generations.jsonl, best_genome.npy, edge_index.npy,
 /// manifest.json (and checkpoints/ when ctl.checkpoint.every > 0). `progress` receives one
 /// human-readable line per log_every generations (may be empty). With ctl.resume, continues the
@@ -278,6 +325,13 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
     throw run::io_error("run directory " + dir.string() +
                         " already holds a run (config.json): pass --resume to continue it, or "
                         "choose another --out");
+  if (previous_run)
+    if (auto done = finished_run(cfg, dir, config_json, ctl)) {
+      if (progress)
+        progress(fmt::format("resume {}: finished ({} generations), nothing to do", dir.string(),
+                             cfg.generations));
+      return *done;
+    }
   if (previous_run) {
     resume_at = run::find_resume_point(dir, ctl.warn);
     const std::string before =
