@@ -63,6 +63,9 @@ struct islands_example_config {
                    "empty: one seed per run here (use koki2.seed)");
     c(&islands_example_config::koki2, &dphys::experiments::koki2_config::sweep)
         .satisfies([](const auto& v) { return v.empty(); }, "empty: no sweeps in this example");
+    c(&islands_example_config::koki2, &dphys::experiments::koki2_config::mean_eval,
+      &dphys::experiments::mean_eval_config::every)
+        .satisfies([](int k) { return k == 0; }, "0: this example does not evaluate the ES mean");
   }
 };
 

@@ -44,6 +44,16 @@ struct strategies_config {
     c(&strategies_config::evaluations).at_least(1);
     c(&strategies_config::cma_sigma0).greater_than(0.0).finite();
     c(&strategies_config::eval_episodes).at_least(1).at_most(1 << 16);
+    // The task's run-level keys that this program decides itself.
+    using dphys::experiments::koki2_config;
+    c(&strategies_config::koki2, &koki2_config::seeds)
+        .satisfies([](const auto& v) { return v.empty(); }, "empty: the seeds are `seeds`");
+    c(&strategies_config::koki2, &koki2_config::sweep)
+        .satisfies([](const auto& v) { return v.empty(); }, "empty: no sweeps in this program");
+    c(&strategies_config::koki2, &koki2_config::mean_eval,
+      &dphys::experiments::mean_eval_config::every)
+        .satisfies([](int k) { return k == 0; },
+                   "0: the best genomes are scored on `eval_episodes` held-out episodes instead");
   }
 };
 
