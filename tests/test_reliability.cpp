@@ -409,6 +409,39 @@ TEST_CASE("run_koki2 --resume of a run killed before its first checkpoint starts
   CHECK_FALSE(fs::exists(dir / "run" / ".best_genome.npy.tmp.99.0"));
 }
 
+TEST_CASE("run_koki2 --resume of a run whose config predates a key: the key takes its default") {
+  scratch_dir dir;
+  const auto cfg = tiny_koki2();
+  dphys::experiments::run_koki2(cfg, dir / "ref");
+  // A run killed before its first checkpoint by a version without the mean_eval group.
+  auto old_config = dphys::experiments::resolved_config_json(cfg, dir / "run");
+  old_config.erase("mean_eval");
+  fs::create_directories(dir / "run");
+  rn::write_file_atomic(dir / "run" / "config.json", old_config.dump(2));
+  dphys::experiments::koki2_run_control ctl;
+  ctl.resume = true;
+  std::vector<std::string> warnings;
+  ctl.warn = [&](const std::string& w) { warnings.push_back(w); };
+  dphys::experiments::run_koki2(cfg, dir / "run", {}, {}, ctl);
+  REQUIRE(warnings.size() == 1);
+  CHECK_CONTAINS(warnings[0], "no checkpoint yet");
+  CHECK(without_timing(rn::read_file(dir / "run" / "generations.jsonl")) ==
+        without_timing(rn::read_file(dir / "ref" / "generations.jsonl")));
+  // What does not read as this version's config is compared as it is (and so refused).
+  const std::string unknown = R"({"seed": 11, "no_such_key": 1})";
+  CHECK(dphys::experiments::with_current_keys(unknown) == unknown);
+  CHECK(dphys::experiments::with_current_keys("{not json") == "{not json");
+  auto changed = old_config;
+  changed["es"]["sigma"] = 0.5;
+  CHECK_CONTAINS(message_of<rn::resume_error>([&] {
+                   rn::check_resume_config(
+                       dphys::experiments::with_current_keys(changed.dump()),
+                       dphys::experiments::resolved_config_json(cfg, dir / "run"),
+                       dphys::experiments::koki2_resume_neutral_keys(), false);
+                 }),
+                 "1 key:\n  es.sigma: 0.5 in the checkpoint, 0.1 now");
+}
+
 TEST_CASE("run_koki2 --resume of a finished run changes nothing, with or without checkpoints") {
   scratch_dir dir;
   const auto cfg = tiny_koki2();

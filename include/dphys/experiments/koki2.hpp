@@ -254,6 +254,23 @@ inline const std::vector<std::string>& koki2_resume_neutral_keys() {
   return keys;
 }
 
+/// A stored config text (a checkpoint's, a run's config.json) with the keys this version has and
+/// an older one did not at their defaults (from_json reads a partial config), written as this
+/// version writes it, so that a resume does not take a key added since as a change. Text that does
+/// not read as a koki2_config (invalid JSON, an unknown key, a wrong type) is returned unchanged:
+/// the comparison then names the differences.
+inline std::string with_current_keys(const std::string& text) {
+  const auto stored = dphys::json::parse(std::string_view(text), nullptr, false);
+  if (stored.is_discarded()) return text;
+  koki2_config cfg;
+  try {
+    from_json(stored, cfg);
+  } catch (const config_error&) {
+    return text;
+  }
+  return to_json(cfg).dump();
+}
+
 /// With ctl.resume, a run that already finished: `dir` holds a finalized run (manifest.json lists
 /// the artifacts' checksums, and config.json, generations.jsonl and best_genome.npy still match them)
 /// with `cfg.generations` records and the same config up to the resume-neutral keys. Its result, read
@@ -285,8 +302,9 @@ inline std::optional<koki2_result> finished_run(const koki2_config& cfg,
     return {};
   const auto config_file = dir / std::string(rd::config_name);
   try {
-    run::check_resume_config(run::read_file(config_file), config_json, koki2_resume_neutral_keys(),
-                             /*allow_change=*/false, {}, config_file.string());
+    run::check_resume_config(with_current_keys(run::read_file(config_file)), config_json,
+                             koki2_resume_neutral_keys(), /*allow_change=*/false, {},
+                             config_file.string());
   } catch (const run::resume_error&) {
     if (ctl.allow_config_change) return {};
     throw;
@@ -334,9 +352,9 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
     }
   if (previous_run) {
     resume_at = run::find_resume_point(dir, ctl.warn);
-    const std::string before =
+    const std::string before = with_current_keys(
         resume_at ? resume_at->config_text
-                  : run::read_file(dir / std::string(run::run_directory::config_name));
+                  : run::read_file(dir / std::string(run::run_directory::config_name)));
     if (resume_at) {
       run::check_resume_config(before, config_json, koki2_resume_neutral_keys(),
                                ctl.allow_config_change, ctl.warn, resume_at->file.string());
