@@ -272,12 +272,12 @@ inline std::string with_current_keys(const std::string& text) {
 }
 
 /// With ctl.resume, a run that already finished: `dir` holds a finalized run (manifest.json lists
-/// the artifacts' checksums, and config.json, generations.jsonl and best_genome.npy still match them)
-/// with `cfg.generations` records and the same config up to the resume-neutral keys. Its result, read
-/// from the directory; std::nullopt if the run is not complete (a resume then continues it). A
-/// different config throws run::resume_error naming the keys, as any resume does, unless
-/// ctl.allow_config_change (then the run is not taken as complete). This is what lets `--resume`
-/// skip the finished runs of a batch or sweep, with or without checkpoints.
+/// the artifacts' checksums, and config.json, generations.jsonl and best_genome.npy still match
+/// them) with `cfg.generations` records and the same config up to the resume-neutral keys. Its
+/// result, read from the directory; std::nullopt if the run is not complete (a resume then
+/// continues it). A different config throws run::resume_error naming the keys, as any resume does,
+/// unless ctl.allow_config_change (then the run is not taken as complete). This is what lets
+/// `--resume` skip the finished runs of a batch or sweep, with or without checkpoints.
 inline std::optional<koki2_result> finished_run(const koki2_config& cfg,
                                                 const std::filesystem::path& dir,
                                                 const dphys::json& config_json,
@@ -287,7 +287,8 @@ inline std::optional<koki2_result> finished_run(const koki2_config& cfg,
   const auto manifest_file = dir / std::string(rd::manifest_name);
   if (cfg.generations == 0 || !std::filesystem::is_regular_file(manifest_file, ec)) return {};
   const auto manifest = dphys::json::parse(run::read_file(manifest_file), nullptr, false);
-  if (!manifest.is_object() || !manifest.contains("artifacts") || !manifest["artifacts"].is_object())
+  if (!manifest.is_object() || !manifest.contains("artifacts") ||
+      !manifest["artifacts"].is_object())
     return {};  // not finalized
   for (auto name : {rd::config_name, rd::generations_name, rd::best_genome_name}) {
     const auto file = dir / std::string(name);
