@@ -356,18 +356,14 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
     const std::string before = with_current_keys(
         resume_at ? resume_at->config_text
                   : run::read_file(dir / std::string(run::run_directory::config_name)));
-    if (resume_at) {
-      run::check_resume_config(before, config_json, koki2_resume_neutral_keys(),
-                               ctl.allow_config_change, ctl.warn, resume_at->file.string());
-    } else {
-      // Killed before its first checkpoint: start over, but only with the same configuration.
-      auto stored = dphys::json::parse(std::string_view(before), nullptr, false);
-      run::check_resume_config(stored.is_discarded() ? before : stored.dump(), config_json,
-                               koki2_resume_neutral_keys(), ctl.allow_config_change, ctl.warn,
-                               (dir / std::string(run::run_directory::config_name)).string());
-      if (ctl.warn)
-        ctl.warn("resume " + dir.string() + ": no checkpoint yet, starting at generation 0");
-    }
+    // Without a checkpoint (killed before the first one) the run starts over, but only with the
+    // configuration of its config.json.
+    run::check_resume_config(
+        before, config_json, koki2_resume_neutral_keys(), ctl.allow_config_change, ctl.warn,
+        resume_at ? resume_at->file.string()
+                  : (dir / std::string(run::run_directory::config_name)).string());
+    if (!resume_at && ctl.warn)
+      ctl.warn("resume " + dir.string() + ": no checkpoint yet, starting at generation 0");
     if (resume_at && resume_at->generation > static_cast<std::uint32_t>(cfg.generations))
       throw run::resume_error(
           "resume " + dir.string() + ": the newest checkpoint is after " +
