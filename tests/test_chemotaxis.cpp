@@ -1,6 +1,6 @@
 // Tests of the chemotaxis environment, the LIF agent and the eligibility trace: koki2's own unit
 // facts (spec AK1, AK6), each run for the float reference, the native SIMD batch and an emulated
-// odd width.
+// odd width; and of the generic episodic rollout with the cart-pole environment.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -10,9 +10,12 @@
 #include <doctest/doctest.h>
 
 #include <dphys/agents/snn.hpp>
+#include <dphys/crucibles/episodic.hpp>
 #include <dphys/crucibles/rollout.hpp>
 #include <dphys/crucibles/viability.hpp>
+#include <dphys/envs/cart_pole.hpp>
 #include <dphys/envs/chemotaxis.hpp>
+#include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
 
 using namespace dphys;
@@ -629,4 +632,301 @@ TEST_CASE(
   CHECK(agents::topology::random(4, 8, 1).size() == 12);  // k capped at N-1
   CHECK_THROWS_WITH(agents::topology::from_file("/nonexistent/edges.txt", 4),
                     doctest::Contains("cannot open"));
+}
+
+// ---- the generic episodic rollout (crucibles/episodic.hpp) and the cart-pole environment ----------
+
+namespace {
+
+/// chemotaxis as a rewarding environment: reward = energy gained − integrity lost (the `event`
+/// signal of chemotaxis_rollout), drive = chemotaxis_rollout's homeostatic drive with the default
+/// fitness_config, horizon = max_steps.
+struct chemotaxis_task {
+  envs::chemotaxis env;
+  static constexpr int obs_dim = envs::chemotaxis::obs_dim;
+  static constexpr int num_actions = envs::chemotaxis::num_actions;
+  template <simd::lane_type F>
+  using state_type = envs::chemotaxis_state<F>;
+  using keys_type = envs::episode_keys;
+
+  template <simd::lane_type F>
+  struct transition {
+    simd::mask_t<F> done, reached;
+    F reward;
+  };
+
+  std::size_t max_steps() const { return static_cast<std::size_t>(env.config().max_steps); }
+  template <simd::lane_type F>
+  void reset(state_type<F>& s, const keys_type& k, const simd::uint_t<F>& m,
+             const simd::uint_t<F>& e, F* obs) const {
+    env.reset(s, k, m, e, obs);
+  }
+  template <simd::lane_type F>
+  transition<F> step(state_type<F>& s, const F& action, const keys_type& k, F* obs) const {
+    const auto tr = env.step(s, action, k, obs);
+    return {tr.done, tr.reached, tr.energy_gained - tr.integrity_lost};
+  }
+  template <simd::lane_type F>
+  F drive(const state_type<F>& s) const {
+    const crucibles::fitness_config fc;
+    const F e = s.energy - F(fc.setpoint_energy), i = s.integrity - F(fc.setpoint_integrity);
+    return F(fc.drive_w_energy) * (e * e) + F(fc.drive_w_integrity) * (i * i);
+  }
+};
+
+/// A one-step world whose reward is NaN for odd member words and 1 otherwise; no max_steps().
+struct nan_world {
+  static constexpr int obs_dim = 1;
+  static constexpr int num_actions = 2;
+  template <simd::lane_type F>
+  struct state_type {
+    simd::uint_t<F> member{};
+  };
+  using keys_type = envs::episode_keys;
+  template <simd::lane_type F>
+  struct transition {
+    simd::mask_t<F> done;
+    F reward;
+  };
+  template <simd::lane_type F>
+  void reset(state_type<F>& s, const keys_type&, const simd::uint_t<F>& m, const simd::uint_t<F>&,
+             F* obs) const {
+    s.member = m;
+    obs[0] = F(0.0f);
+  }
+  template <simd::lane_type F>
+  transition<F> step(state_type<F>& s, const F&, const keys_type&, F* obs) const {
+    obs[0] = F(0.0f);
+    const F odd = simd::to_float(s.member & simd::uint_t<F>(1u));
+    const F nan(std::numeric_limits<float>::quiet_NaN());
+    return {F(0.0f) == F(0.0f), simd::select(odd == F(1.0f), nan, F(1.0f))};
+  }
+};
+
+static_assert(crucibles::rewarding_environment<envs::cart_pole, float>);
+static_assert(crucibles::rewarding_environment<envs::cart_pole, simd::native>);
+static_assert(crucibles::rewarding_environment<chemotaxis_task, emu3>);
+static_assert(!crucibles::rewarding_environment<envs::chemotaxis, float>);  // no reward
+static_assert(dphys::crucible<crucibles::episodic_rollout<envs::cart_pole>, crucibles::rollout_keys>);
+
+template <class Env>
+crucibles::episodic_rollout<Env> make_episodic(Env env, int obs, int actions,
+                                               plasticity::eligibility_trace_config pc,
+                                               crucibles::rollout_config rc) {
+  agents::snn_config nc;
+  agents::snn net(nc, agents::topology::random(32, 8, 5), static_cast<std::size_t>(obs),
+                  static_cast<std::size_t>(actions));
+  return crucibles::episodic_rollout<Env>(std::move(env), std::move(net), pc, rc);
+}
+
+std::vector<float> random_population(std::size_t members, std::size_t d, float scale) {
+  std::vector<float> pop(members * d);
+  for (std::size_t m = 0; m < members; ++m) {
+    fill_normal(random_key::make(3, stream_id::genome_init, 0, 0), static_cast<std::uint32_t>(m), 0,
+                std::span<float>(pop.data() + m * d, d));
+  }
+  for (float& v : pop) v *= scale;
+  return pop;
+}
+
+plasticity::eligibility_trace_config rule(plasticity::modulator kind) {
+  plasticity::eligibility_trace_config pc;
+  pc.enabled = true;
+  pc.eta = 0.05f;
+  pc.kind = kind;
+  return pc;
+}
+
+}  // namespace
+
+TEST_CASE("cart_pole: one step from rest matches the equations, limits end the episode") {
+  envs::cart_pole_config cfg;
+  cfg.init_range = 0.0f;  // start at rest: x = ẋ = θ = θ̇ = 0
+  const envs::cart_pole env(cfg);
+  envs::cart_pole_state<float> s;
+  float obs[4];
+  env.reset(s, {1, 0}, 0u, 0u, obs);
+  CHECK(obs[0] == 0.0f);
+  CHECK(obs[2] == 0.0f);
+  // Push right from rest (sin θ = 0, cos θ = 1): temp = F/M, θ̈ = −temp / (l (4/3 − m/M)),
+  // ẍ = temp − m l θ̈ / M; Euler: positions first from the old velocities.
+  const double M = 1.1, m = 0.1, l = 0.5, F = 10.0, tau = 0.02;
+  const double temp = F / M, th_acc = -temp / (l * (4.0 / 3.0 - m / M)),
+               x_acc = temp - m * l * th_acc / M;
+  const auto tr = env.step(s, 1.0f, {1, 0}, obs);
+  CHECK(s.x == 0.0f);
+  CHECK(s.theta == 0.0f);
+  CHECK(s.x_dot == doctest::Approx(tau * x_acc).epsilon(1e-6));
+  CHECK(s.theta_dot == doctest::Approx(tau * th_acc).epsilon(1e-6));
+  CHECK(obs[1] == s.x_dot);
+  CHECK(obs[3] == s.theta_dot);
+  CHECK(tr.reward == 1.0f);
+  CHECK_FALSE(tr.done);
+  // Leaning left and turning right, pushed left: the same equations with sin θ, cos θ ≠ 0, 1.
+  {
+    envs::cart_pole_state<float> w;
+    w.theta = -0.15f;
+    w.theta_dot = 0.3f;
+    w.x_dot = -0.2f;
+    const double th = -0.15, thd = 0.3, f = -10.0;
+    const double tmp = (f + m * l * thd * thd * std::sin(th)) / M;
+    const double tha = (9.8 * std::sin(th) - std::cos(th) * tmp) /
+                       (l * (4.0 / 3.0 - m * std::cos(th) * std::cos(th) / M));
+    const double xa = tmp - m * l * tha * std::cos(th) / M;
+    env.step(w, 0.0f, {1, 0}, obs);
+    CHECK(w.x == doctest::Approx(tau * -0.2).epsilon(1e-6));
+    CHECK(w.theta == doctest::Approx(th + tau * thd).epsilon(1e-6));
+    CHECK(w.x_dot == doctest::Approx(-0.2 + tau * xa).epsilon(1e-6));
+    CHECK(w.theta_dot == doctest::Approx(thd + tau * tha).epsilon(1e-6));
+  }
+  // Leaning past 12° ends the episode (not solved); so does leaving the track or a NaN state.
+  s.theta = 0.25f;
+  CHECK(env.step(s, 0.0f, {1, 0}, obs).done);
+  CHECK_FALSE(env.step(s, 0.0f, {1, 0}, obs).reached);
+  s = {};
+  s.x = 2.5f;
+  CHECK(env.step(s, 0.0f, {1, 0}, obs).done);
+  s = {};
+  s.theta_dot = std::numeric_limits<float>::quiet_NaN();
+  CHECK(env.step(s, 0.0f, {1, 0}, obs).done);
+  // Upright at max_steps: done and reached.
+  envs::cart_pole_config short_cfg = cfg;
+  short_cfg.max_steps = 3;
+  const envs::cart_pole short_env(short_cfg);
+  envs::cart_pole_state<float> u;
+  short_env.reset(u, {1, 0}, 0u, 0u, obs);
+  CHECK_FALSE(short_env.step(u, 1.0f, {1, 0}, obs).done);
+  CHECK_FALSE(short_env.step(u, 0.0f, {1, 0}, obs).done);
+  const auto last = short_env.step(u, 1.0f, {1, 0}, obs);
+  CHECK(last.done);
+  CHECK(last.reached);
+  // The initial state is uniform on ±init_range, keyed by (member, episode).
+  const envs::cart_pole dflt;
+  envs::cart_pole_state<float> a, b;
+  dflt.reset(a, {1, 0}, 0u, 0u, obs);
+  dflt.reset(b, {1, 0}, 1u, 0u, obs);
+  CHECK(std::fabs(a.theta) < 0.05f);
+  CHECK(a.theta != b.theta);
+  envs::cart_pole_config bad;
+  bad.tau = 0.0f;
+  CHECK_THROWS_WITH_AS(validate(bad), doctest::Contains("tau"), config_error);
+}
+
+TEST_CASE("episodic_rollout: a lane's result does not depend on lane type, threads or blocks") {
+  for (auto pc : {plasticity::eligibility_trace_config{}, rule(plasticity::modulator::spike),
+                  rule(plasticity::modulator::event)}) {
+    CAPTURE(static_cast<int>(pc.kind));
+    CAPTURE(pc.enabled);
+    crucibles::rollout_config rc;
+    rc.episodes = 3;
+    rc.steps = 200;
+    const auto base = make_episodic(envs::cart_pole{}, 4, 2, pc, rc);
+    const auto pop = random_population(11, base.genome_size(), 0.5f);
+    const crucibles::rollout_keys keys{9, 2, 0, 0};
+    const auto ref = base.evaluate<float>(pop, keys);
+    REQUIRE(ref.fitness.size() == 11);
+    REQUIRE(ref.returns.size() == 33);
+    CHECK(ref.agent_steps > 33);  // not everything falls at the first step
+    auto same = [&](const crucibles::episodic_evaluation& ev) {
+      CHECK(ev.returns == ref.returns);
+      CHECK(ev.lengths == ref.lengths);
+      CHECK(ev.success == ref.success);
+      CHECK(ev.fitness == ref.fitness);
+      CHECK(ev.agent_steps == ref.agent_steps);
+    };
+    same(base.evaluate<simd::native>(pop, keys));
+    same(base.evaluate<emu3>(pop, keys));
+    auto rc2 = rc;
+    rc2.threads = 2;
+    rc2.block_lanes = 1;
+    same(base.with(rc2).evaluate<simd::native>(pop, keys));
+    // The member's own rows: evaluating member 4 alone (member word 4) gives its episodes.
+    const std::size_t d = base.genome_size();
+    const auto one = base.evaluate<simd::native>(
+        std::span<const float>(pop.data() + 4 * d, d), crucibles::rollout_keys{9, 2, 4, 0});
+    CHECK(one.returns == std::vector<float>(ref.returns.begin() + 12, ref.returns.begin() + 15));
+    // cart_pole's reward is 1 per step taken: a return is the episode's length.
+    CHECK(ref.returns == ref.lengths);
+  }
+}
+
+TEST_CASE("episodic_rollout: a zero genome pushes left at every step, like a hand-written loop") {
+  // With every weight and bias +0 the network never spikes and its readout ties at 0: argmax
+  // takes the first action, 0 (push left).
+  crucibles::rollout_config rc;
+  rc.episodes = 5;
+  const auto cr = make_episodic(envs::cart_pole{}, 4, 2, {}, rc);
+  const std::vector<float> zero(2 * cr.genome_size(), 0.0f);
+  const auto ev = cr.evaluate<simd::native>(zero, {4, 0, 0, 0});
+  for (std::uint32_t m = 0; m < 2; ++m)
+    for (std::uint32_t e = 0; e < 5; ++e) {
+      envs::cart_pole_state<float> s;
+      float obs[4];
+      cr.env().reset(s, {4, 0}, m, e, obs);
+      float steps = 0.0f;
+      for (bool done = false; !done && steps < 500.0f; steps += 1.0f)
+        done = static_cast<bool>(cr.env().step(s, 0.0f, {4, 0}, obs).done);
+      CHECK(ev.lengths[m * 5 + e] == steps);
+      CHECK(ev.returns[m * 5 + e] == steps);
+      CHECK(ev.success[m * 5 + e] == 0.0f);
+    }
+}
+
+TEST_CASE("episodic_rollout on chemotaxis behaves like chemotaxis_rollout, plasticity included") {
+  // The generic loop and koki2's crucible take the same actions when the rule gets the same
+  // signals: every episode lasts as long (t_alive), for each modulator and without plasticity.
+  crucibles::rollout_config rc;
+  rc.episodes = 2;
+  rc.steps = 120;
+  for (auto pc : {plasticity::eligibility_trace_config{}, rule(plasticity::modulator::spike),
+                  rule(plasticity::modulator::event), rule(plasticity::modulator::drive)}) {
+    CAPTURE(static_cast<int>(pc.kind));
+    CAPTURE(pc.enabled);
+    const auto generic = make_episodic(chemotaxis_task{}, 4, 5, pc, rc);
+    const crucibles::chemotaxis_rollout koki2(envs::chemotaxis_config{}, generic.network(), pc,
+                                              crucibles::fitness_config{}, rc);
+    const auto pop = random_population(9, generic.genome_size(), 0.3f);
+    const crucibles::rollout_keys keys{21, 1, 0, 0};
+    const auto a = generic.evaluate<simd::native>(pop, keys);
+    const auto b = koki2.evaluate<simd::native>(pop, keys);
+    REQUIRE(a.lengths.size() == b.episodes.size());
+    for (std::size_t i = 0; i < a.lengths.size(); ++i) {
+      CHECK(a.lengths[i] == b.episodes[i].t_alive);
+      CHECK(a.success[i] == b.episodes[i].success);
+      CHECK(a.returns[i] == doctest::Approx(b.episodes[i].energy_gained_total -
+                                            b.episodes[i].integrity_lost_total)
+                                .epsilon(1e-5));
+    }
+    CHECK(a.agent_steps == b.agent_steps);
+  }
+}
+
+TEST_CASE("episodic_rollout: refusals name the setting, non-finite returns are counted") {
+  crucibles::rollout_config rc;
+  CHECK_THROWS_WITH_AS(make_episodic(envs::cart_pole{}, 4, 5, {}, rc),
+                       "episodic_rollout: the network has obs_dim 4 and num_actions 5; the "
+                       "environment needs 4 and 2",
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(make_episodic(envs::cart_pole{}, 4, 2, rule(plasticity::modulator::drive),
+                                     rc),
+                       doctest::Contains("plasticity.kind: 'drive' needs the environment's drive"),
+                       std::invalid_argument);
+  // nan_world has no max_steps(): steps = -1 is refused, here and through with().
+  CHECK_THROWS_WITH_AS(make_episodic(nan_world{}, 1, 2, {}, rc),
+                       doctest::Contains("rollout.steps: -1"), std::invalid_argument);
+  auto rc1 = rc;
+  rc1.steps = 1;
+  const auto cr = make_episodic(nan_world{}, 1, 2, {}, rc1);
+  CHECK_THROWS_WITH_AS((void)cr.with(rc), doctest::Contains("rollout.steps: -1"),
+                       std::invalid_argument);
+  const std::vector<float> pop(6 * cr.genome_size(), 0.0f);
+  CHECK_THROWS_WITH_AS(cr.evaluate<float>(std::span<const float>(pop.data(), 5), {}),
+                       doctest::Contains("is not a multiple of the genome size"),
+                       std::invalid_argument);
+  // Odd member words get NaN rewards: members 1, 3, 5 are counted, never thrown.
+  const auto ev = cr.evaluate<simd::native>(pop, {0, 0, 0, 0});
+  CHECK(ev.non_finite == 3);
+  CHECK(ev.fitness[0] == 1.0f);
+  CHECK(std::isnan(ev.fitness[1]));
+  CHECK(ev.agent_steps == 6 * 4);
 }

@@ -31,6 +31,8 @@
 #include <dphys/run/run_dir.hpp>
 #include <dphys/version.hpp>
 
+#include "../common/plot_script.hpp"
+
 #ifndef DPHYS_QD_PLOT_SCRIPT
 #define DPHYS_QD_PLOT_SCRIPT ""
 #endif
@@ -72,28 +74,11 @@ BOOST_HANA_ADAPT_STRUCT(example::qd_arm_config, algorithm, seed, evaluations, ce
 
 namespace {
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char ch : s) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return q + "'";
-}
-
 // Runs the plot script; returns "" on success, else why the heatmap was skipped.
 std::string plot_heatmap(const example::qd_arm_config& cfg, const std::filesystem::path& archive,
                          const std::filesystem::path& png) {
-  const std::filesystem::path script = DPHYS_QD_PLOT_SCRIPT;
-  std::error_code ec;
-  if (script.empty() || !std::filesystem::is_regular_file(script, ec))
-    return "plot script tools/plot_archive.py not found (" + script.string() + ")";
-  if (!std::filesystem::exists(cfg.python, ec)) return "no python at " + cfg.python;
-  const std::string cmd = shell_quote(cfg.python) + " " + shell_quote(script.string()) + " " +
-                          shell_quote(archive.string()) + " --out " + shell_quote(png.string());
-  std::fflush(stdout);
-  const int rc = std::system(cmd.c_str());
-  if (rc != 0)
-    return "the plot script failed (exit status " + std::to_string(rc) +
-           "; status 3 = matplotlib missing)";
-  return "";
+  return example::run_plot_script(cfg.python, DPHYS_QD_PLOT_SCRIPT,
+                                  {archive.string(), "--out", png.string()});
 }
 
 template <class Strategy>

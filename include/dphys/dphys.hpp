@@ -18,6 +18,8 @@
 #include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 #include <dphys/core/state_io.hpp>
+#include <dphys/crucibles/episodic.hpp>
+#include <dphys/crucibles/lane_blocks.hpp>
 #include <dphys/crucibles/rollout.hpp>
 #include <dphys/crucibles/viability.hpp>
 #include <dphys/curiosity/curriculum.hpp>
@@ -32,7 +34,9 @@
 #include <dphys/curiosity/selector.hpp>
 #include <dphys/curiosity/surprise.hpp>
 #include <dphys/curiosity/surrogate_curriculum.hpp>
+#include <dphys/envs/cart_pole.hpp>
 #include <dphys/envs/chemotaxis.hpp>
+#include <dphys/envs/episode.hpp>
 #include <dphys/experiments/koki2.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/nbody/baselines.hpp>

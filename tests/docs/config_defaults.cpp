@@ -33,6 +33,7 @@
   X(dphys::curiosity::nbody_template_config)          \
   X(dphys::curiosity::surprise_weighting_config)      \
   X(dphys::curiosity::surrogate_curriculum_config)    \
+  X(dphys::envs::cart_pole_config)                    \
   X(dphys::envs::chemotaxis_config)                   \
   X(dphys::envs::nursing_schedule)                    \
   X(dphys::experiments::koki2_config)                 \

@@ -42,6 +42,7 @@ enum class stream_id : std::uint32_t {
   mvt,
   evaluation,
   topology,
+  cart_pole_init,
   user = 0x10000
 };
 

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -24,9 +23,9 @@
 #include <dphys/agents/baselines.hpp>
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/config.hpp>
-#include <dphys/core/parallel.hpp>
 #include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
+#include <dphys/crucibles/lane_blocks.hpp>
 #include <dphys/envs/chemotaxis.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
 
@@ -53,22 +52,6 @@ struct fitness_config {
   }
 };
 
-struct rollout_config {
-  int episodes = 4;  ///< episodes per member; fitness is their mean
-  int steps = -1;    ///< horizon; < 0: the environment's max_steps
-  envs::random_numbers random_numbers = envs::random_numbers::per_member;
-  /// Rollout threads (<= 0: all hardware threads). Not a config key: results never depend on it, so
-  /// the experiment sets it from its own top-level `threads` option.
-  int threads = 1;
-  int block_lanes = 64;  ///< most lanes a thread claims at once (rounded up to the SIMD width)
-
-  void check(config_checker<rollout_config>& c) const {
-    c(&rollout_config::episodes).at_least(1).at_most(1 << 20);
-    c(&rollout_config::steps).at_least(-1);
-    c(&rollout_config::block_lanes).at_least(1).at_most(1 << 16);
-  }
-};
-
 /// koki2's lifetime summary of one episode.
 struct lifetime_summary {
   float fitness = 0, t_alive = 0, energy_gained_total = 0, bad_arrivals_total = 0,
@@ -85,15 +68,6 @@ struct evaluation {
   std::size_t episodes_per_member = 0;
   std::size_t non_finite = 0;     ///< members whose fitness is NaN or infinite
   std::uint64_t agent_steps = 0;  ///< alive agent-steps executed
-};
-
-/// Which counter words a rollout uses.
-struct rollout_keys {
-  std::uint64_t seed = 0;
-  std::uint32_t generation = 0;
-  std::uint32_t member_offset = 0;  ///< global id of member 0 (islands, batches)
-  std::uint32_t episode_offset =
-      0;  ///< first episode word (e.g. MVT episodes use a disjoint range)
 };
 
 namespace detail {
@@ -237,37 +211,17 @@ class chemotaxis_rollout {
     const std::size_t E = static_cast<std::size_t>(cfg_.episodes);
     const std::size_t lanes = members * E;
     const std::size_t blocks = (lanes + L - 1) / L;
-    const std::size_t per_task =
-        std::max<std::size_t>(1, (static_cast<std::size_t>(cfg_.block_lanes) + L - 1) / L);
-    const std::size_t threads = std::min<std::size_t>(
-        blocks, static_cast<std::size_t>(cfg_.threads > 0 ? cfg_.threads : hardware_threads()));
 
     evaluation ev;
     ev.episodes.resize(lanes);
     ev.episodes_per_member = E;
     std::vector<std::uint64_t> steps_per_block(blocks, 0);
-    // Guided dealing: each thread claims runs of min(per_task, remaining / (2·threads)) blocks (at
-    // least one), so the threads finish within about one block of each other.
-    std::atomic<std::size_t> next{0};
-    parallel_for(threads, cfg_.threads, [&](std::size_t) {
-      for (std::size_t b0 = next.load(std::memory_order_relaxed);;) {
-        if (b0 >= blocks) return;
-        const std::size_t run_length =
-            std::clamp<std::size_t>((blocks - b0) / (2 * threads), 1, per_task);
-        if (!next.compare_exchange_weak(b0, b0 + run_length, std::memory_order_relaxed)) continue;
-        for (std::size_t b = b0; b < b0 + run_length; ++b)
-          steps_per_block[b] = run_block<F>(b * L, lanes, keys, row_of, ctl, ev.episodes);
-        b0 = next.load(std::memory_order_relaxed);
-      }
+    detail::deal_blocks(blocks, L, cfg_, [&](std::size_t b) {
+      steps_per_block[b] = run_block<F>(b * L, lanes, keys, row_of, ctl, ev.episodes);
     });
 
-    ev.fitness.assign(members, 0.0f);
-    for (std::size_t m = 0; m < members; ++m) {
-      float sum = 0.0f;
-      for (std::size_t e = 0; e < E; ++e) sum += ev.episodes[m * E + e].fitness;
-      ev.fitness[m] = sum / static_cast<float>(E);
-      if (!std::isfinite(ev.fitness[m])) ++ev.non_finite;
-    }
+    ev.non_finite = detail::mean_per_member(members, E, ev.fitness,
+                                            [&](std::size_t i) { return ev.episodes[i].fitness; });
     for (auto s : steps_per_block) ev.agent_steps += s;
     return ev;
   }
@@ -281,17 +235,9 @@ class chemotaxis_rollout {
     using uint = simd::uint_t<F>;
     constexpr std::size_t L = simd::lanes_v<F>;
     const std::size_t E = static_cast<std::size_t>(cfg_.episodes);
-    const bool common = cfg_.random_numbers == envs::random_numbers::common;
-
-    std::array<std::uint32_t, L> mw{}, ew{};
-    std::array<std::size_t, L> member_of{};
-    for (std::size_t l = 0; l < L; ++l) {
-      const std::size_t lane = std::min(first + l, lanes - 1);
-      member_of[l] = lane / E;
-      ew[l] = keys.episode_offset + static_cast<std::uint32_t>(lane % E);
-      mw[l] = common ? 0u : keys.member_offset + static_cast<std::uint32_t>(member_of[l]);
-    }
-    const uint member_word = load_words<F>(mw), episode_word = load_words<F>(ew);
+    const detail::block_words<F> words(first, lanes, E, keys, cfg_.random_numbers);
+    const uint& member_word = words.member_word;
+    const uint& episode_word = words.episode_word;
     const envs::episode_keys ek{keys.seed, keys.generation};
 
     constexpr bool is_snn = std::is_same_v<Controller, snn_controller>;
@@ -301,7 +247,7 @@ class chemotaxis_rollout {
     agents::lane_params& params = scratch.params;
     agents::snn_state<F>& net_state = scratch.net;
     if constexpr (is_snn) {
-      params.assign(genome_size(), L, [&](std::size_t l) { return row_of(member_of[l]); });
+      params.assign(genome_size(), L, [&](std::size_t l) { return row_of(words.member_of[l]); });
     }
 
     envs::chemotaxis_state<F>& es = scratch.env;
@@ -381,19 +327,6 @@ class chemotaxis_rollout {
     return F(fit_.drive_w_energy) * (e * e) + F(fit_.drive_w_integrity) * (i * i);
   }
 
-  template <simd::lane_type F, std::size_t L>
-  static simd::uint_t<F> load_words(const std::array<std::uint32_t, L>& w) {
-    if constexpr (L == 1) {
-      return w[0];
-    } else if constexpr (requires { simd::uint_t<F>::load_unaligned(w.data()); }) {
-      return simd::uint_t<F>::load_unaligned(w.data());
-    } else {
-      simd::uint_t<F> r;
-      for (std::size_t l = 0; l < L; ++l) r.v[l] = w[l];
-      return r;
-    }
-  }
-
   envs::chemotaxis env_;
   agents::snn net_;
   plasticity::eligibility_trace rule_;
@@ -405,5 +338,3 @@ class chemotaxis_rollout {
 
 DPHYS_ADAPT_STRUCT(dphys::crucibles::fitness_config, alpha, beta, success_bonus,
                    setpoint_energy, setpoint_integrity, drive_w_energy, drive_w_integrity);
-DPHYS_ADAPT_STRUCT(dphys::crucibles::rollout_config, episodes, steps, random_numbers,
-                   block_lanes);

@@ -23,6 +23,7 @@
 #include <dphys/core/random.hpp>
 #include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
+#include <dphys/envs/episode.hpp>
 
 namespace dphys::envs {
 
@@ -93,22 +94,6 @@ struct chemotaxis_config {
     c(&chemotaxis_config::obs_noise).at_least(0.0).finite();
     c(&chemotaxis_config::grad_dropout_p).in_range(0.0, 1.0);
   }
-};
-
-/// Which counter words key the environment's random streams (spec K7).
-enum class random_numbers {
-  per_member,  ///< koki2 mode: environment draws keyed by (member, episode)
-  common  ///< common random numbers: keyed by episode only, identical for every member and policy
-};
-constexpr auto enum_names(random_numbers) {
-  return std::array{std::pair{random_numbers::per_member, std::string_view{"per_member"}},
-                    std::pair{random_numbers::common, std::string_view{"common"}}};
-}
-
-/// Lane-uniform part of the random counter of one rollout: seed and generation.
-struct episode_keys {
-  std::uint64_t seed = 0;
-  std::uint32_t generation = 0;
 };
 
 /// One step's transition signals, per lane (used by fitness, plasticity and statistics).
