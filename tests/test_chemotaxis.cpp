@@ -15,6 +15,7 @@
 #include <dphys/crucibles/viability.hpp>
 #include <dphys/envs/cart_pole.hpp>
 #include <dphys/envs/chemotaxis.hpp>
+#include <dphys/envs/laws.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
 
@@ -929,4 +930,97 @@ TEST_CASE("episodic_rollout: refusals name the setting, non-finite returns are c
   CHECK(ev.fitness[0] == 1.0f);
   CHECK(std::isnan(ev.fitness[1]));
   CHECK(ev.agent_steps == 6 * 4);
+}
+
+// ---- the law checker (envs/laws.hpp) --------------------------------------------------------------
+
+namespace {
+
+/// Lane-coupled on purpose: every lane moves by lane 0's position, so a batch differs from float.
+struct coupled_world {
+  static constexpr int obs_dim = 1;
+  static constexpr int num_actions = 2;
+  template <simd::lane_type F>
+  struct state_type {
+    F x = F(0.0f);
+  };
+  using keys_type = envs::episode_keys;
+  template <simd::lane_type F>
+  struct transition {
+    simd::mask_t<F> done;
+  };
+  template <simd::lane_type F>
+  void reset(state_type<F>& s, const keys_type&, const simd::uint_t<F>& m, const simd::uint_t<F>&,
+             F* obs) const {
+    s.x = simd::to_float(m);
+    obs[0] = s.x;
+  }
+  template <simd::lane_type F>
+  transition<F> step(state_type<F>& s, const F& action, const keys_type&, F* obs) const {
+    s.x = s.x + action + F(0.5f * simd::lane(s.x, 0));
+    obs[0] = s.x;
+    return {s.x > F(100.0f)};
+  }
+};
+
+/// Impure on purpose: its reward counts the calls of step() ever made.
+struct impure_world {
+  static constexpr int obs_dim = 1;
+  static constexpr int num_actions = 3;
+  template <simd::lane_type F>
+  using state_type = int;
+  using keys_type = envs::episode_keys;
+  template <simd::lane_type F>
+  struct transition {
+    simd::mask_t<F> done;
+    F reward;
+  };
+  inline static int calls = 0;
+  template <simd::lane_type F>
+  void reset(int&, const keys_type&, const simd::uint_t<F>&, const simd::uint_t<F>&, F* obs) const {
+    obs[0] = F(0.0f);
+  }
+  template <simd::lane_type F>
+  transition<F> step(int&, const F& action, const keys_type&, F* obs) const {
+    obs[0] = action;
+    return {F(0.0f) != F(0.0f), F(static_cast<float>(++calls))};
+  }
+};
+
+}  // namespace
+
+TEST_CASE("check_laws: the shipped environments keep both laws, broken ones are reported") {
+  envs::law_check_options opt;
+  opt.steps = 150;
+  // cart_pole: 150 steps outlast most random-action episodes (the dead lanes step on too).
+  const auto cp = envs::check_laws<envs::cart_pole>(envs::cart_pole{}, opt);
+  CHECK_MESSAGE(cp.ok(), cp.summary());
+  CHECK(cp.lanes == simd::lanes_v<simd::native>);
+  CHECK(cp.comparisons == 2 * cp.lanes * (opt.steps + 1) * 7);  // purity + lane independence
+  CHECK(envs::check_laws<envs::cart_pole, emu3>(envs::cart_pole{}, opt).ok());
+  // chemotaxis, on a ladder rung with every random feature on.
+  envs::chemotaxis_config ladder;
+  ladder.num_sources = 4;
+  ladder.num_bad_sources = 2;
+  ladder.source_deplete = true;
+  ladder.respawn_delay = 4;
+  ladder.grad_dropout_p = 0.5f;
+  ladder.obs_noise = 0.05f;
+  const auto ch = envs::check_laws<envs::chemotaxis, emu3>(envs::chemotaxis(ladder), opt);
+  CHECK_MESSAGE(ch.ok(), ch.summary());
+  CHECK(envs::check_laws<envs::chemotaxis>(envs::chemotaxis(ladder), opt).ok());
+
+  const auto coupled = envs::check_laws<coupled_world, emu3>(coupled_world{}, opt);
+  CHECK_FALSE(coupled.ok());
+  REQUIRE(!coupled.messages.empty());
+  // Lane 0 is its own reference; lane 1 (member word 1) differs from the first step on.
+  CHECK(coupled.messages[0].find("lane independence: step 1, lane 1 (member word 1") == 0);
+  CHECK(coupled.messages.size() == opt.max_messages);
+  CHECK(coupled.violations > opt.max_messages);
+
+  const auto impure = envs::check_laws<impure_world, float>(impure_world{}, opt);
+  CHECK_FALSE(impure.ok());
+  CHECK(impure.violations == opt.steps);  // every step's reward
+  CHECK(impure.messages[0].find("purity: step 1, lane 0") == 0);
+  CHECK(impure.summary().find(std::to_string(opt.steps) + " violations in ") == 0);
 }

@@ -37,6 +37,7 @@
 #include <dphys/envs/cart_pole.hpp>
 #include <dphys/envs/chemotaxis.hpp>
 #include <dphys/envs/episode.hpp>
+#include <dphys/envs/laws.hpp>
 #include <dphys/experiments/koki2.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/nbody/baselines.hpp>
