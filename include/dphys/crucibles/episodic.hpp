@@ -101,12 +101,9 @@ class episodic_rollout {
     requires rewarding_environment<Env, F>
   episodic_evaluation evaluate(std::span<const float> population, const rollout_keys& keys) const {
     const std::size_t d = genome_size();
-    if (d == 0 || population.size() % d != 0)
-      throw std::invalid_argument("episodic_rollout::evaluate: population size " +
-                                  std::to_string(population.size()) +
-                                  " is not a multiple of the genome size " + std::to_string(d));
+    const std::size_t members =
+        detail::members_in(population.size(), d, "episodic_rollout::evaluate");
     constexpr std::size_t L = simd::lanes_v<F>;
-    const std::size_t members = population.size() / d;
     const std::size_t E = static_cast<std::size_t>(cfg_.episodes);
     const std::size_t lanes = members * E, blocks = (lanes + L - 1) / L;
 

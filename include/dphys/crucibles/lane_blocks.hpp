@@ -15,6 +15,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <dphys/core/config.hpp>
@@ -112,6 +114,18 @@ void deal_blocks(std::size_t blocks, std::size_t lanes_per_block, const rollout_
       b0 = next.load(std::memory_order_relaxed);
     }
   });
+}
+
+/// The number of genomes of genome_size floats in `population`; std::invalid_argument naming
+/// `who` when the size is not a multiple (or the genome is empty).
+inline std::size_t members_in(std::size_t population_size, std::size_t genome_size,
+                              const char* who) {
+  if (genome_size == 0 || population_size % genome_size != 0)
+    throw std::invalid_argument(std::string(who) + ": population size " +
+                                std::to_string(population_size) +
+                                " is not a multiple of the genome size " +
+                                std::to_string(genome_size));
+  return population_size / genome_size;
 }
 
 /// fitness[m] = the mean of episode_value(m·E + e) over e = 0..E−1, summed in episode order (a

@@ -177,11 +177,8 @@ class chemotaxis_rollout {
   template <simd::lane_type F = simd::native>
   evaluation evaluate(std::span<const float> population, const rollout_keys& keys) const {
     const std::size_t d = genome_size();
-    if (d == 0 || population.size() % d != 0)
-      throw std::invalid_argument("chemotaxis_rollout::evaluate: population size " +
-                                  std::to_string(population.size()) +
-                                  " is not a multiple of the genome size " + std::to_string(d));
-    const std::size_t members = population.size() / d;
+    const std::size_t members =
+        detail::members_in(population.size(), d, "chemotaxis_rollout::evaluate");
     return run<F>(
         members, keys, [&](std::size_t m) { return population.data() + m * d; },
         snn_controller{&net_, &rule_});
