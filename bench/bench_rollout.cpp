@@ -2,6 +2,10 @@
 // per line. Same workload as ../shared/peers' chemo_rollout: `pop` genomes ~ N(0, 0.1²) × `episodes`
 // episodes × `steps` steps. `l0` = koki2's CLI defaults; `ladder` = 4 sources, 2 bad (integrity loss 0.25),
 // depletion with respawn delay 4, gradient dropout 0.5. Plasticity on = spike modulator, η 0.05, λ 0.9.
+// --crucible=generic runs the same world, network and rule through crucibles::episodic_rollout
+// (envs::chemotaxis_task; the same actions, fitness = the return): the generic path's speed.
+#include <dphys/crucibles/episodic.hpp>
+#include <dphys/envs/chemotaxis_task.hpp>
 #include <dphys/experiments/koki2.hpp>
 
 #include "bench_workload.hpp"
@@ -21,9 +25,16 @@ namespace {
 using bench::bench_env;
 using bench::on_off;
 
+enum class crucible_kind { koki2, generic };
+constexpr auto enum_names(crucible_kind) {
+  return std::array{std::pair{crucible_kind::koki2, std::string_view{"koki2"}},
+                    std::pair{crucible_kind::generic, std::string_view{"generic"}}};
+}
+
 struct bench_config {
   bench_env config = bench_env::l0;
   on_off plasticity = on_off::off;
+  crucible_kind crucible = crucible_kind::koki2;  ///< koki2's chemotaxis_rollout or episodic_rollout
   dphys::experiments::lane_impl impl = dphys::experiments::lane_impl::simd;
   int threads = 1;
   int pop = 256;
@@ -50,7 +61,7 @@ struct bench_config {
 
 }  // namespace
 
-BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, impl, threads, pop, episodes, steps, reps, seed, n_neurons,
+BOOST_HANA_ADAPT_STRUCT(bench_config, config, plasticity, crucible, impl, threads, pop, episodes, steps, reps, seed, n_neurons,
                         k_edges, fma_peak, warmup_s);
 
 int main(int argc, char** argv) {
@@ -74,10 +85,28 @@ int main(int argc, char** argv) {
       pipeline.genome.init(bc.seed, static_cast<std::uint32_t>(m), std::span(pop).subspan(static_cast<std::size_t>(m) * d, d));
 
     std::vector<double> times, cpu_times;
-    crucibles::evaluation ev;
     cfg.impl = bc.impl;
+    const envs::chemotaxis_drive drive{cfg.fitness.setpoint_energy, cfg.fitness.setpoint_integrity,
+                                       cfg.fitness.drive_w_energy, cfg.fitness.drive_w_integrity};
+    const crucibles::episodic_rollout<envs::chemotaxis_task> generic(
+        envs::chemotaxis_task(rollout.env().config(), drive), rollout.network(),
+        rollout.rule().config(), rollout.config());
+    struct {
+      std::vector<float> fitness;
+      std::uint64_t agent_steps = 0;
+    } ev;
     auto evaluate = [&] {
-      ev = experiments::evaluate_with(cfg.impl, rollout, pop, crucibles::rollout_keys{bc.seed, 0, 0, 0});
+      const crucibles::rollout_keys keys{bc.seed, 0, 0, 0};
+      const bool native = cfg.impl == experiments::lane_impl::simd;
+      if (bc.crucible == crucible_kind::generic) {
+        auto g = native ? generic.evaluate<simd::native>(pop, keys) : generic.evaluate<float>(pop, keys);
+        ev.fitness = std::move(g.fitness);
+        ev.agent_steps = g.agent_steps;
+      } else {
+        auto k = experiments::evaluate_with(cfg.impl, rollout, pop, keys);
+        ev.fitness = std::move(k.fitness);
+        ev.agent_steps = k.agent_steps;
+      }
     };
     const int warmup_evaluations = bench::warm_up(bc.warmup_s, evaluate);  // caches, threads spread
     for (int r = 0; r < bc.reps; ++r) {
@@ -105,6 +134,7 @@ int main(int argc, char** argv) {
     dphys::json j{{"bench", "rollout"},
                      {"config", bc.config == bench_env::l0 ? "l0" : "ladder"},
                      {"plasticity", bc.plasticity == on_off::on ? "on" : "off"},
+                     {"crucible", std::string(enum_name(bc.crucible))},
                      {"impl", bc.impl == experiments::lane_impl::simd ? "simd" : "scalar"},
                      {"arch", bc.impl == experiments::lane_impl::simd ? std::string(simd::arch_name<simd::native>()) : "scalar"},
                      {"lanes", bc.impl == experiments::lane_impl::simd ? simd::lanes_v<simd::native> : 1},

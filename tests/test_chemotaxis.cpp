@@ -15,6 +15,7 @@
 #include <dphys/crucibles/viability.hpp>
 #include <dphys/envs/cart_pole.hpp>
 #include <dphys/envs/chemotaxis.hpp>
+#include <dphys/envs/chemotaxis_task.hpp>
 #include <dphys/envs/laws.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
@@ -639,42 +640,6 @@ TEST_CASE(
 
 namespace {
 
-/// chemotaxis as a rewarding environment: reward = energy gained − integrity lost (the `event`
-/// signal of chemotaxis_rollout), drive = chemotaxis_rollout's homeostatic drive with the default
-/// fitness_config, horizon = max_steps.
-struct chemotaxis_task {
-  envs::chemotaxis env;
-  static constexpr int obs_dim = envs::chemotaxis::obs_dim;
-  static constexpr int num_actions = envs::chemotaxis::num_actions;
-  template <simd::lane_type F>
-  using state_type = envs::chemotaxis_state<F>;
-  using keys_type = envs::episode_keys;
-
-  template <simd::lane_type F>
-  struct transition {
-    simd::mask_t<F> done, reached;
-    F reward;
-  };
-
-  std::size_t max_steps() const { return static_cast<std::size_t>(env.config().max_steps); }
-  template <simd::lane_type F>
-  void reset(state_type<F>& s, const keys_type& k, const simd::uint_t<F>& m,
-             const simd::uint_t<F>& e, F* obs) const {
-    env.reset(s, k, m, e, obs);
-  }
-  template <simd::lane_type F>
-  transition<F> step(state_type<F>& s, const F& action, const keys_type& k, F* obs) const {
-    const auto tr = env.step(s, action, k, obs);
-    return {tr.done, tr.reached, tr.energy_gained - tr.integrity_lost};
-  }
-  template <simd::lane_type F>
-  F drive(const state_type<F>& s) const {
-    const crucibles::fitness_config fc;
-    const F e = s.energy - F(fc.setpoint_energy), i = s.integrity - F(fc.setpoint_integrity);
-    return F(fc.drive_w_energy) * (e * e) + F(fc.drive_w_integrity) * (i * i);
-  }
-};
-
 /// A one-step world whose reward is NaN for odd member words and 1 otherwise; no max_steps().
 struct nan_world {
   static constexpr int obs_dim = 1;
@@ -706,7 +671,7 @@ struct nan_world {
 
 static_assert(crucibles::rewarding_environment<envs::cart_pole, float>);
 static_assert(crucibles::rewarding_environment<envs::cart_pole, simd::native>);
-static_assert(crucibles::rewarding_environment<chemotaxis_task, emu3>);
+static_assert(crucibles::rewarding_environment<envs::chemotaxis_task, emu3>);
 static_assert(!crucibles::rewarding_environment<envs::chemotaxis, float>);  // no reward
 static_assert(dphys::crucible<crucibles::episodic_rollout<envs::cart_pole>, crucibles::rollout_keys>);
 
@@ -879,12 +844,21 @@ TEST_CASE("episodic_rollout on chemotaxis behaves like chemotaxis_rollout, plast
   crucibles::rollout_config rc;
   rc.episodes = 2;
   rc.steps = 120;
+  // koki2's L0 and a ladder rung with bad sources, depletion, respawns and gradient dropout.
+  envs::chemotaxis_config ladder;
+  ladder.num_sources = 4;
+  ladder.num_bad_sources = 2;
+  ladder.source_deplete = true;
+  ladder.respawn_delay = 4;
+  ladder.grad_dropout_p = 0.5f;
+  for (const auto& world : {envs::chemotaxis_config{}, ladder})
   for (auto pc : {plasticity::eligibility_trace_config{}, rule(plasticity::modulator::spike),
                   rule(plasticity::modulator::event), rule(plasticity::modulator::drive)}) {
+    CAPTURE(world.num_sources);
     CAPTURE(static_cast<int>(pc.kind));
     CAPTURE(pc.enabled);
-    const auto generic = make_episodic(chemotaxis_task{}, 4, 5, pc, rc);
-    const crucibles::chemotaxis_rollout koki2(envs::chemotaxis_config{}, generic.network(), pc,
+    const auto generic = make_episodic(envs::chemotaxis_task(world), 4, 5, pc, rc);
+    const crucibles::chemotaxis_rollout koki2(world, generic.network(), pc,
                                               crucibles::fitness_config{}, rc);
     const auto pop = random_population(9, generic.genome_size(), 0.3f);
     const crucibles::rollout_keys keys{21, 1, 0, 0};

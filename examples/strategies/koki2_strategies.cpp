@@ -50,6 +50,20 @@ struct strategies_config {
         .satisfies([](const auto& v) { return v.empty(); }, "empty: the seeds are `seeds`");
     c(&strategies_config::koki2, &koki2_config::sweep)
         .satisfies([](const auto& v) { return v.empty(); }, "empty: no sweeps in this program");
+    // ... and those it does not use: left at their defaults, or refused (not silently ignored).
+    const koki2_config unused;
+    c(&strategies_config::koki2, &koki2_config::seed)
+        .satisfies([d = unused.seed](std::uint64_t v) { return v == d; },
+                   "unset (0): the seeds are `seeds`");
+    c(&strategies_config::koki2, &koki2_config::generations)
+        .satisfies([d = unused.generations](int v) { return v == d; },
+                   "unset (20): the budget is `evaluations`");
+    c(&strategies_config::koki2, &koki2_config::out)
+        .satisfies([d = unused.out](const std::string& v) { return v == d; },
+                   "unset: this program writes no run directory (its JSON lines go to `out`)");
+    c(&strategies_config::koki2, &koki2_config::log_every)
+        .satisfies([d = unused.log_every](int v) { return v == d; },
+                   "unset (1): this program prints one line per run");
     c(&strategies_config::koki2, &koki2_config::mean_eval,
       &dphys::experiments::mean_eval_config::every)
         .satisfies([](int k) { return k == 0; },

@@ -79,7 +79,7 @@ law_run<Env, F> run_for_laws(const Env& env, const law_check_options& opt,
   };
   const typename Env::keys_type keys{opt.seed, opt.generation};
   typename Env::template state_type<F> s{};
-  std::array<F, (D > 4 ? D : 4)> obs{};
+  std::array<F, D> obs{};
   env.reset(s, keys, words(member), words(episode), obs.data());
   law_run<Env, F> run;
   run.steps.resize(opt.steps + 1);
