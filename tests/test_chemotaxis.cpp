@@ -640,6 +640,19 @@ TEST_CASE(
 
 namespace {
 
+/// A ladder rung with every random feature on: bad sources, depletion with respawns, gradient
+/// dropout, observation noise.
+envs::chemotaxis_config full_ladder_rung() {
+  envs::chemotaxis_config c;
+  c.num_sources = 4;
+  c.num_bad_sources = 2;
+  c.source_deplete = true;
+  c.respawn_delay = 4;
+  c.grad_dropout_p = 0.5f;
+  c.obs_noise = 0.05f;
+  return c;
+}
+
 /// A one-step world whose reward is NaN for odd member words and 1 otherwise; no max_steps().
 struct nan_world {
   static constexpr int obs_dim = 1;
@@ -844,14 +857,8 @@ TEST_CASE("episodic_rollout on chemotaxis behaves like chemotaxis_rollout, plast
   crucibles::rollout_config rc;
   rc.episodes = 2;
   rc.steps = 120;
-  // koki2's L0 and a ladder rung with bad sources, depletion, respawns and gradient dropout.
-  envs::chemotaxis_config ladder;
-  ladder.num_sources = 4;
-  ladder.num_bad_sources = 2;
-  ladder.source_deplete = true;
-  ladder.respawn_delay = 4;
-  ladder.grad_dropout_p = 0.5f;
-  for (const auto& world : {envs::chemotaxis_config{}, ladder})
+  // koki2's L0 and a ladder rung with every random feature on.
+  for (const auto& world : {envs::chemotaxis_config{}, full_ladder_rung()})
   for (auto pc : {plasticity::eligibility_trace_config{}, rule(plasticity::modulator::spike),
                   rule(plasticity::modulator::event), rule(plasticity::modulator::drive)}) {
     CAPTURE(world.num_sources);
@@ -973,16 +980,10 @@ TEST_CASE("check_laws: the shipped environments keep both laws, broken ones are 
   CHECK(cp.comparisons == 2 * cp.lanes * (opt.steps + 1) * 7);  // purity + lane independence
   CHECK(envs::check_laws<envs::cart_pole, emu3>(envs::cart_pole{}, opt).ok());
   // chemotaxis, on a ladder rung with every random feature on.
-  envs::chemotaxis_config ladder;
-  ladder.num_sources = 4;
-  ladder.num_bad_sources = 2;
-  ladder.source_deplete = true;
-  ladder.respawn_delay = 4;
-  ladder.grad_dropout_p = 0.5f;
-  ladder.obs_noise = 0.05f;
-  const auto ch = envs::check_laws<envs::chemotaxis, emu3>(envs::chemotaxis(ladder), opt);
+  const envs::chemotaxis ladder(full_ladder_rung());
+  const auto ch = envs::check_laws<envs::chemotaxis, emu3>(ladder, opt);
   CHECK_MESSAGE(ch.ok(), ch.summary());
-  CHECK(envs::check_laws<envs::chemotaxis>(envs::chemotaxis(ladder), opt).ok());
+  CHECK(envs::check_laws<envs::chemotaxis>(ladder, opt).ok());
 
   const auto coupled = envs::check_laws<coupled_world, emu3>(coupled_world{}, opt);
   CHECK_FALSE(coupled.ok());
