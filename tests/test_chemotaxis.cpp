@@ -893,6 +893,15 @@ TEST_CASE("episodic_rollout: refusals name the setting, non-finite returns are c
                                      rc),
                        doctest::Contains("plasticity.kind: 'drive' needs the environment's drive"),
                        std::invalid_argument);
+  // The configs' own rules: a config_error naming the field.
+  auto no_episodes = rc;
+  no_episodes.episodes = -1;
+  CHECK_THROWS_WITH_AS(make_episodic(envs::cart_pole{}, 4, 2, {}, no_episodes),
+                       doctest::Contains("episodes = -1: >= 1"), config_error);
+  auto bad_lambda = rule(plasticity::modulator::spike);
+  bad_lambda.lambda = 2.0f;
+  CHECK_THROWS_WITH_AS(make_episodic(envs::cart_pole{}, 4, 2, bad_lambda, rc),
+                       doctest::Contains("lambda = 2"), config_error);
   // nan_world has no max_steps(): steps = -1 is refused, here and through with().
   CHECK_THROWS_WITH_AS(make_episodic(nan_world{}, 1, 2, {}, rc),
                        doctest::Contains("rollout.steps: -1"), std::invalid_argument);

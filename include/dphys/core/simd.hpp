@@ -530,6 +530,20 @@ F load(const float* p) {
   return load(p, std::type_identity<F>{});
 }
 
+/// Loads lanes_v<F> consecutive 32-bit words (counter words, masks) as a uint_t<F>, bit for bit.
+template <lane_type F>
+uint_t<F> load_words(const std::uint32_t* p) {
+  if constexpr (lanes_v<F> == 1) {
+    return p[0];
+  } else if constexpr (requires { uint_t<F>::load_unaligned(p); }) {
+    return uint_t<F>::load_unaligned(p);
+  } else {
+    uint_t<F> r;
+    for (std::size_t l = 0; l < lanes_v<F>; ++l) r.v[l] = p[l];
+    return r;
+  }
+}
+
 /// IEEE negation: flips the sign bit, of ±0 and NaN too. Prefer it to unary minus on xsimd batches
 /// when the sign of a zero or NaN matters: xsimd 8.1 computes −x on AVX-512 batches as 0 − x, so
 /// −(+0) = +0 there while the scalar −(+0) = −0.

@@ -13,9 +13,10 @@
 //   (m = tanh(c·reward)); `drive` uses drive(state) before and after the step.
 // Determinism: a lane's result is a pure function of (seed, generation, member word, episode word,
 //   genome), independent of the lane type, block size and thread count (tests check all three).
-// Failure modes: a network whose obs_dim/num_actions are not the environment's, a horizon the
-//   environment cannot give and a `drive` modulator without drive() throw std::invalid_argument at
-//   construction; non-finite fitness is counted in episodic_evaluation::non_finite, never thrown.
+// Failure modes: a rollout or plasticity config that breaks its rules throws config_error; a
+//   network whose obs_dim/num_actions are not the environment's, a horizon the environment cannot
+//   give and a `drive` modulator without drive() throw std::invalid_argument, all at construction
+//   (and in with()); non-finite fitness is counted in episodic_evaluation::non_finite, never thrown.
 #pragma once
 
 #include <algorithm>
@@ -30,6 +31,7 @@
 
 #include <dphys/agents/snn.hpp>
 #include <dphys/core/concepts.hpp>
+#include <dphys/core/config.hpp>
 #include <dphys/core/simd.hpp>
 #include <dphys/crucibles/lane_blocks.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
@@ -142,6 +144,10 @@ class episodic_rollout {
   }
 
   void check_against_env() const {
+    // The configs' own rules first (episodes >= 1, ...): a config_error naming the field, instead
+    // of, say, a negative episode count becoming a huge allocation.
+    dphys::validate(cfg_);
+    dphys::validate(rule_.config());
     if (cfg_.steps < 0 && !has_max_steps)
       throw std::invalid_argument(
           "rollout.steps: -1 asks for the environment's max_steps(), which this environment "

@@ -73,21 +73,8 @@ struct block_words {
                   ? 0u
                   : keys.member_offset + static_cast<std::uint32_t>(member_of[l]);
     }
-    member_word = load(mw);
-    episode_word = load(ew);
-  }
-
- private:
-  static simd::uint_t<F> load(const std::array<std::uint32_t, L>& w) {
-    if constexpr (L == 1) {
-      return w[0];
-    } else if constexpr (requires { simd::uint_t<F>::load_unaligned(w.data()); }) {
-      return simd::uint_t<F>::load_unaligned(w.data());
-    } else {
-      simd::uint_t<F> r;
-      for (std::size_t l = 0; l < L; ++l) r.v[l] = w[l];
-      return r;
-    }
+    member_word = simd::load_words<F>(mw.data());
+    episode_word = simd::load_words<F>(ew.data());
   }
 };
 

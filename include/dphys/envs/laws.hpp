@@ -72,11 +72,7 @@ law_run<Env, F> run_for_laws(const Env& env, const law_check_options& opt,
                              const std::array<std::uint32_t, simd::lanes_v<F>>& episode) {
   constexpr std::size_t L = simd::lanes_v<F>, D = static_cast<std::size_t>(Env::obs_dim);
   using uint = simd::uint_t<F>;
-  auto words = [](const std::array<std::uint32_t, L>& w) -> uint {
-    std::array<float, L> bits{};
-    for (std::size_t l = 0; l < L; ++l) bits[l] = std::bit_cast<float>(w[l]);
-    return simd::as_uint(simd::load<F>(bits.data()));
-  };
+  auto words = [](const std::array<std::uint32_t, L>& w) { return simd::load_words<F>(w.data()); };
   const typename Env::keys_type keys{opt.seed, opt.generation};
   typename Env::template state_type<F> s{};
   std::array<F, D> obs{};
