@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <doctest/doctest.h>
+#include <fstream>
 
 #include <dphys/agents/snn.hpp>
 #include <dphys/crucibles/episodic.hpp>
@@ -19,6 +20,9 @@
 #include <dphys/envs/laws.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/plasticity/eligibility_trace.hpp>
+#include <dphys/run/npy.hpp>
+
+#include "support.hpp"
 
 using namespace dphys;
 
@@ -634,6 +638,41 @@ TEST_CASE(
   CHECK(agents::topology::random(4, 8, 1).size() == 12);  // k capped at N-1
   CHECK_THROWS_WITH(agents::topology::from_file("/nonexistent/edges.txt", 4),
                     doctest::Contains("cannot open"));
+}
+
+TEST_CASE("topology files: text lines and .npy arrays give the same edges, errors name the place") {
+  dphys_test::temp_dir dir;
+  const auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  const auto t =
+      agents::topology::from_file(write("e.txt", "# koki2 edges\n0 1\n\n 1 2 # c\n2 0\n"), 3);
+  CHECK(t.src == std::vector<std::uint32_t>{0, 1, 2});
+  CHECK(t.dst == std::vector<std::uint32_t>{1, 2, 0});
+  const auto bad = write("bad.txt", "0 1\nabc def\n");
+  CHECK_THROWS_WITH(agents::topology::from_file(bad, 3),
+                    ("edge file " + bad + ":2: expected two integers 'src dst', got 'abc def'")
+                        .c_str());
+  CHECK_THROWS_WITH(agents::topology::from_file(write("far.txt", "0 3\n"), 3),
+                    doctest::Contains(":1: edge 0 -> 3 outside [0, 3)"));
+  const std::vector<std::int32_t> e32{0, 1, 1, 2, 2, 0};
+  run::save_npy(dir / "e32.npy", e32, {3, 2});
+  const std::vector<std::int64_t> e64{0, 1, 1, 2, 2, 0};
+  run::save_npy(dir / "e64.npy", e64, {3, 2});
+  for (const char* name : {"e32.npy", "e64.npy"}) {
+    const auto u = agents::topology::from_file(dir / name, 3);
+    CHECK(u.src == t.src);
+    CHECK(u.dst == t.dst);
+  }
+  run::save_npy(dir / "flat.npy", e32, {6});
+  CHECK_THROWS_WITH(agents::topology::from_file(dir / "flat.npy", 3),
+                    doctest::Contains("an edge list has shape [E, 2], found (6,)"));
+  CHECK_THROWS_WITH(agents::topology::from_file(dir / "e32.npy", 2),
+                    doctest::Contains("edge 1 is 1 -> 2, outside [0, 2)"));
+  run::save_npy(dir / "f.npy", std::vector<float>{0, 1}, {1, 2});
+  CHECK_THROWS_WITH(agents::topology::from_file(dir / "f.npy", 3),
+                    doctest::Contains("wrong dtype: expected <i8, found <f4"));
 }
 
 // ---- the generic episodic rollout (crucibles/episodic.hpp) and the cart-pole environment ----------

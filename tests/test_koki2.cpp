@@ -4,12 +4,16 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
 #include <random>
 #include <vector>
 
 #include <doctest/doctest.h>
 
 #include <dphys/experiments/koki2.hpp>
+#include <dphys/experiments/koki2_exchange.hpp>
 
 using namespace dphys;
 
@@ -410,4 +414,211 @@ TEST_CASE("koki2 config: inconsistent values are rejected with field, value and 
   bad.es.sigma = -1.0f;
   CHECK_THROWS_WITH(validate(bad), doctest::Contains("es.sigma"));
   CHECK_THROWS_AS(validate(bad), config_error);
+}
+
+// ----------------------------------------------------------------------------------------------
+// Exchange with koki2 (spec K12): koki2_exchange.hpp
+
+namespace {
+
+std::set<std::string> keys_of(const json& j) {
+  std::set<std::string> out;
+  for (auto it = j.begin(); it != j.end(); ++it) out.insert(it.key());
+  return out;
+}
+
+std::string config_error_of(const json& k) {
+  try {
+    (void)experiments::from_koki2_config(k, "k.json");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("koki2 exchange: config.json has koki2's groups and keys and maps back exactly") {
+  auto cfg = everything_on();
+  cfg.seed = 7;
+  cfg.plasticity.kind = plasticity::modulator::drive;
+  cfg.fitness.success_bonus = 25.0f;
+  cfg.es.sigma = 0.07f;
+  cfg.generations = 3;
+  const json k = experiments::to_koki2_config(cfg, 256);
+  // The key sets of spec §1.1 "Run artifacts", group by group.
+  using S = std::set<std::string>;
+  CHECK(keys_of(k) == S{"seed", "env_spec", "dev_cfg", "sim_cfg", "eval_cfg", "es_cfg", "mvt_cfg"});
+  CHECK(keys_of(k["dev_cfg"]) ==
+        S{"n_neurons", "obs_dim", "num_actions", "edge_index", "edge_index_shape", "topology_seed",
+          "theta", "tau_m", "plast_enabled", "plast_eta", "plast_lambda", "modulator_kind",
+          "mod_drive_scale"});
+  CHECK(keys_of(k["sim_cfg"]) ==
+        S{"fitness_alpha", "fitness_beta", "success_bonus", "setpoint_energy",
+          "setpoint_integrity", "drive_w_energy", "drive_w_integrity"});
+  CHECK(keys_of(k["eval_cfg"]) == S{"episodes"});
+  CHECK(keys_of(k["es_cfg"]) == S{"pop_size", "generations", "sigma", "lr"});
+  CHECK(keys_of(k["mvt_cfg"]) == S{"enabled", "episodes", "steps", "min_alive_steps",
+                                   "min_action_entropy", "min_energy_gained", "fail_fitness"});
+  CHECK(k["env_spec"].size() == 25);  // koki2's ChemotaxisEnvSpec, nursing included
+  CHECK(k["seed"] == json(7));
+  CHECK(k["dev_cfg"]["modulator_kind"] == json(1));
+  CHECK(k["dev_cfg"]["topology_seed"] == json(7 + 12345));  // resolved, as koki2 records it
+  CHECK(k["dev_cfg"]["edge_index"].is_null());
+  CHECK(k["dev_cfg"]["edge_index_shape"] == json::array({256, 2}));
+  CHECK(k["env_spec"]["energy_decay"] == json(1.0 / 128));  // resolved from energy_init / T
+  CHECK(k["env_spec"]["source_respawn_delay"] == json(4));
+  // Floats are written as the shortest decimals that read back to the same float: koki2 (Python,
+  // double) reads 0.2 and 0.07, what its own user would have typed.
+  CHECK(k["env_spec"]["grad_gain_start_phi"].get<double>() == 0.2);
+  CHECK(k["es_cfg"]["sigma"].get<double>() == 0.07);
+
+  std::size_t e = 0;
+  const auto back = experiments::from_koki2_config(k, "k.json", &e);
+  CHECK(e == 256);
+  auto expected = cfg;
+  expected.env.energy_decay = cfg.env.decay();
+  expected.agent.topology_seed = 7 + 12345;
+  CHECK(to_json(back) == to_json(expected));
+  // koki2's energy_decay None is the rule energy_init / max_steps.
+  json none = k;
+  none["env_spec"]["energy_decay"] = nullptr;
+  CHECK(experiments::from_koki2_config(none, "k.json").env.energy_decay == -1.0f);
+  // A missing key keeps koki2's default, including its L0 world (not dphys_koki2's L0.2).
+  const auto minimal = experiments::from_koki2_config(json{{"seed", 3}}, "k.json");
+  CHECK(minimal.env.num_sources == 1);
+  CHECK(minimal.env.num_bad_sources == 0);
+  CHECK(minimal.seed == 3);
+}
+
+TEST_CASE("koki2 exchange: settings koki2 cannot express are reported, bad koki2 keys refused") {
+  auto cfg = experiments::koki2_defaults();
+  cfg.threads = 2;  // neutral: not reported
+  cfg.es.antithetic = true;
+  cfg.plasticity.w_clip = 2.0f;
+  experiments::koki2_exchange_report report;
+  (void)experiments::to_koki2_config(cfg, 256, &report);
+  REQUIRE(report.notes.size() == 2);
+  CHECK(report.notes[0] ==
+        "es.antithetic = true has no koki2 counterpart (koki2: false); it changed only how the "
+        "genome was trained");
+  CHECK(report.notes[1] ==
+        "plasticity.w_clip = 2.0 has no koki2 counterpart (koki2: 3.0); koki2 evaluates the "
+        "genome differently");
+
+  const json k = experiments::to_koki2_config(experiments::koki2_defaults(), 256);
+  json unknown = k;
+  unknown["dev_cfg"]["dale"] = true;
+  CHECK(config_error_of(unknown).starts_with(
+      "config error: k.json: dev_cfg.dale = true: unknown koki2 key; known: seed, "
+      "env_spec.width"));
+  json obs = k;
+  obs["dev_cfg"]["obs_dim"] = 3;
+  CHECK(config_error_of(obs) ==
+        "config error: k.json: dev_cfg.obs_dim = 3: must be 4 (koki2's chemotaxis agent)");
+  json kind = k;
+  kind["dev_cfg"]["modulator_kind"] = 5;
+  CHECK(config_error_of(kind) ==
+        "config error: k.json: dev_cfg.modulator_kind = 5: 0 (spike), 1 (drive) or 2 (event)");
+  json edges = k;
+  edges["dev_cfg"]["edge_index_shape"] = json::array({250, 2});
+  CHECK(config_error_of(edges) ==
+        "config error: k.json: dev_cfg.edge_index_shape = [250,2]: E must be a multiple of "
+        "n_neurons (32): E = N·k");
+  json type = k;
+  type["env_spec"]["width"] = "wide";
+  CHECK(config_error_of(type).starts_with(
+      "config error: k.json: env_spec.width (dphys env.width) = \"wide\": "));
+  json range = k;
+  range["env_spec"]["num_bad_sources"] = 3;
+  CHECK(config_error_of(range) ==
+        "config error: env.num_bad_sources = 3: <= env.num_sources (1)");
+}
+
+TEST_CASE("koki2 exchange: a run exported and imported back evaluates bit for bit the same") {
+  auto cfg = everything_on();
+  cfg.generations = 2;
+  cfg.es.pop_size = 8;
+  cfg.seed = 5;
+  const auto base =
+      std::filesystem::temp_directory_path() / ("dphys_k12_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(base);
+  const auto run = experiments::run_koki2(cfg, base / "run");
+
+  const auto out = experiments::export_koki2_run(base / "run", base / "koki2");
+  CHECK(out.parameters == 581);
+  CHECK(out.edges == 256);
+  CHECK(out.generations == 2);
+  CHECK(out.notes.empty());
+  const auto npz = run::npz_archive::load(base / "koki2" / "best_genome.npz");
+  std::vector<float> flat;
+  for (const char* name : {"obs_w", "rec_w", "motor_w", "motor_b", "mod_w"}) {
+    const auto a = npz.get<float>(name);
+    flat.insert(flat.end(), a.data.begin(), a.data.end());
+  }
+  CHECK(npz.get<float>("obs_w").shape == std::vector<std::size_t>{32, 4});
+  CHECK(npz.get<float>("motor_w").shape == std::vector<std::size_t>{32, 5});
+  CHECK(flat == run.best_genome);
+  const auto lines = run::read_jsonl(base / "koki2" / "generations.jsonl");
+  REQUIRE(lines.size() == 2);
+  CHECK(keys_of(lines[1]) == std::set<std::string>{"generation", "best_fitness", "mean_fitness",
+                                                   "median_fitness", "mvt_pass_rate"});
+  const json manifest = json::parse(run::read_file(base / "koki2" / "manifest.json"));
+  CHECK(keys_of(manifest) == std::set<std::string>{"created_at_utc", "seed", "config",
+                                                   "git_commit", "python", "platform", "jax",
+                                                   "exported_by"});
+  CHECK(manifest["config"] == [&] {
+    json c = json::parse(run::read_file(base / "koki2" / "config.json"));
+    c.erase("seed");
+    return c;
+  }());
+  CHECK_THROWS_WITH(experiments::export_koki2_run(base / "run", base / "koki2"),
+                    doctest::Contains("refusing to overwrite an existing run"));
+
+  // Back into dphys: the same genome, edges and settings; the evaluation is identical.
+  const auto in = experiments::import_koki2_run(base / "koki2", base / "back");
+  CHECK(in.parameters == 581);
+  CHECK(run::read_file(base / "back" / "best_genome.npy") ==
+        run::read_file(base / "run" / "best_genome.npy"));
+  CHECK(run::read_file(base / "back" / "edge_index.npy") ==
+        run::read_file(base / "run" / "edge_index.npy"));
+  auto a = from_json_file<experiments::koki2_config>(base / "run" / "config.json");
+  auto b = from_json_file<experiments::koki2_config>(base / "back" / "config.json");
+  CHECK(b.agent.edge_file ==
+        std::filesystem::absolute(base / "back" / "edge_index.npy").string());
+  CHECK(b.seed == a.seed);
+  CHECK(b.plasticity.eta == a.plasticity.eta);
+  CHECK(b.env.grad_bins.max == a.env.grad_bins.max);
+  auto rc = a.rollout;
+  rc.episodes = 16;
+  rc.random_numbers = envs::random_numbers::common;
+  const crucibles::rollout_keys keys{424242, 0, 0, 0};
+  const auto ea = make_rollout(a).with(rc).evaluate<simd::native>(run.best_genome, keys);
+  const auto eb = make_rollout(b).with(rc).evaluate<simd::native>(
+      run::load_npy<float>(base / "back" / "best_genome.npy").data, keys);
+  CHECK(same_bits(ea, eb));
+
+  // Without an edge list the import says how to get one.
+  std::filesystem::remove(base / "koki2" / "edge_index.npy");
+  CHECK_THROWS_WITH(experiments::import_koki2_run(base / "koki2", base / "back2"),
+                    doctest::Contains("koki2 does not save its topology"));
+  // ... which may also come as text, or inline in config.json.
+  {
+    std::ofstream txt(base / "edges.txt");
+    const auto t = make_rollout(a).network().edges();
+    for (std::size_t i = 0; i < t.size(); ++i) txt << t.src[i] << ' ' << t.dst[i] << '\n';
+  }
+  (void)experiments::import_koki2_run(base / "koki2", base / "back3", base / "edges.txt");
+  CHECK(run::read_file(base / "back3" / "edge_index.npy") ==
+        run::read_file(base / "run" / "edge_index.npy"));
+  // A genome array of the wrong shape is named.
+  run::npz_archive bad;
+  for (const char* name : {"obs_w", "rec_w", "motor_w", "motor_b"})
+    bad.add<float>(name, npz.get<float>(name).data, npz.get<float>(name).shape);
+  bad.add("mod_w", std::vector<float>(31, 0.0f), {31});
+  bad.save(base / "koki2" / "best_genome.npz");
+  CHECK_THROWS_WITH(
+      experiments::import_koki2_run(base / "koki2", base / "back4", base / "edges.txt"),
+      doctest::Contains("mod_w has shape (31,), expected (32,) (N = 32, E = 256)"));
+  std::filesystem::remove_all(base);
 }

@@ -27,6 +27,7 @@
 #include <dphys/run/jsonl.hpp>
 #include <dphys/run/manifest.hpp>
 #include <dphys/run/npy.hpp>
+#include <dphys/run/npz.hpp>
 #include <dphys/run/run_dir.hpp>
 #include <dphys/run/sha256.hpp>
 
@@ -535,6 +536,195 @@ TEST_CASE("npy files interoperate with numpy") {
     CHECK(a.data == u8[i].second);
     CHECK(a.shape == shapes[i]);
   }
+}
+
+// ----------------------------------------------------------------------------------------------
+// npz
+
+namespace {
+std::string error_of(const auto& f) {
+  try {
+    f();
+  } catch (const rn::format_error& e) {
+    return e.what();
+  }
+  return "(no format_error)";
+}
+std::uint32_t le32(const std::string& b, std::size_t at) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v |= std::uint32_t{static_cast<unsigned char>(b[at + i])} << (8 * i);
+  return v;
+}
+rn::npz_archive sample_archive() {
+  rn::npz_archive a;
+  a.add("obs_w", std::vector<float>{0.5f, -1.25f, 3.0f, 1e-30f, -0.0f, 7.0f}, {2, 3});
+  a.add("edge_index", std::vector<std::int32_t>{0, 1, 1, 2, 2, 0}, {3, 2});
+  a.add("scalar", std::vector<double>{2.5}, {});
+  return a;
+}
+}  // namespace
+
+TEST_CASE("npz: CRC-32 check value and byte-identical archives") {
+  CHECK(rn::detail::zip::crc32("123456789") == 0xCBF43926u);  // the CRC-32/ISO-HDLC check value
+  CHECK(rn::detail::zip::crc32("") == 0u);
+  const std::string bytes = sample_archive().encode();
+  CHECK(bytes == sample_archive().encode());
+  // Layout: local header of the first member at 0, end record in the last 22 bytes naming three
+  // members and the directory right after the last member's data.
+  CHECK(le32(bytes, 0) == 0x04034b50u);
+  REQUIRE(bytes.size() > 22);
+  const std::size_t end = bytes.size() - 22;
+  CHECK(le32(bytes, end) == 0x06054b50u);
+  CHECK((le32(bytes, end + 8) & 0xFFFFu) == 3u);
+  CHECK(le32(bytes, end + 16) + le32(bytes, end + 12) == end);
+}
+
+TEST_CASE("npz: round trip keeps names, order, dtypes, shapes and values") {
+  const auto a = rn::npz_archive::decode(sample_archive().encode(), "mem");
+  REQUIRE(a.members().size() == 3);
+  CHECK(a.members()[0].name == "obs_w");
+  CHECK(a.members()[1].name == "edge_index");
+  CHECK(a.members()[2].name == "scalar");
+  const auto w = a.get<float>("obs_w");
+  CHECK(w.shape == std::vector<std::size_t>{2, 3});
+  CHECK(w.data == std::vector<float>{0.5f, -1.25f, 3.0f, 1e-30f, -0.0f, 7.0f});
+  CHECK(std::signbit(w.data[4]));
+  CHECK(a.get<std::int32_t>("edge_index").data == std::vector<std::int32_t>{0, 1, 1, 2, 2, 0});
+  CHECK(a.get<double>("scalar").shape.empty());
+  CHECK(a.get<double>("scalar").data == std::vector<double>{2.5});
+  CHECK(error_of([&] { (void)a.get<float>("nope"); }) ==
+        "npz 'mem': no array 'nope' (members: obs_w, edge_index, scalar)");
+  CHECK(error_of([&] { (void)a.get<double>("obs_w"); }) ==
+        "npy 'mem:obs_w.npy': wrong dtype: expected <f8, found <f4");
+  CHECK(rn::npz_archive::decode(rn::npz_archive{}.encode()).members().empty());
+
+  temp_dir dir;
+  sample_archive().save(dir / "a.npz");
+  CHECK(rn::read_file(dir / "a.npz") == sample_archive().encode());
+  CHECK(rn::npz_archive::load(dir / "a.npz").get<float>("obs_w").data == w.data);
+}
+
+TEST_CASE("npz: the writer refuses bad names and duplicates") {
+  rn::npz_archive a;
+  const std::vector<float> v{1.0f};
+  a.add("x", v, {1});
+  CHECK(error_of([&] { a.add("x", v, {1}); }) == "npz: a second member named 'x'");
+  CHECK(error_of([&] { a.add("", v, {1}); }).find("must be non-empty") != std::string::npos);
+  CHECK(error_of([&] { a.add("a/b", v, {1}); }).find("without '/'") != std::string::npos);
+  CHECK(error_of([&] { a.add("y", v, {2}); }).find("shape (2,) has 2 elements") !=
+        std::string::npos);
+  CHECK(a.members().size() == 1);
+}
+
+TEST_CASE("npz: numpy.savez archives decode (ZIP64 local headers), savez_compressed is refused") {
+  const fs::path corpus = fs::path(DPHYS_FUZZ_DIR) / "corpus" / "npz";
+  // Written by numpy 1.24's np.savez: obs_w = arange(12)/8 as float32 [3, 4], edge_index int32
+  // [[0,1],[1,2],[2,0]], scalar float64 2.5; every local header carries a ZIP64 extra field.
+  const auto a = rn::npz_archive::load(corpus / "numpy_savez.npz");
+  REQUIRE(a.members().size() == 3);
+  const auto w = a.get<float>("obs_w");
+  CHECK(w.shape == std::vector<std::size_t>{3, 4});
+  for (std::size_t i = 0; i < 12; ++i) CHECK(w.data[i] == static_cast<float>(i) / 8.0f);
+  CHECK(a.get<std::int32_t>("edge_index").data == std::vector<std::int32_t>{0, 1, 1, 2, 2, 0});
+  CHECK(a.get<double>("scalar").data == std::vector<double>{2.5});
+  CHECK(rn::npz_archive::load(corpus / "numpy_empty.npz").members().empty());
+  const std::string file = (corpus / "numpy_savez_compressed.npz").string();
+  CHECK(error_of([&] { (void)rn::npz_archive::load(file); }) ==
+        "npz '" + file +
+            "': member 'x.npy': compression method 8 (deflate, as numpy.savez_compressed "
+            "writes); dphys reads uncompressed archives only (numpy.savez)");
+}
+
+TEST_CASE("npz: ZIP64 end records are followed") {
+  // The sample archive with its end record saturated and a ZIP64 end record + locator in front.
+  const std::string plain = sample_archive().encode();
+  const std::size_t end = plain.size() - 22;
+  const std::uint64_t dir_size = le32(plain, end + 12), dir_offset = le32(plain, end + 16);
+  std::string z = plain.substr(0, end);
+  const std::uint64_t z64_at = z.size();
+  rn::detail::zip::put(z, 0x06064b50u, 4);
+  rn::detail::zip::put(z, 44, 8);  // size of the rest of the record
+  rn::detail::zip::put(z, 45, 2);
+  rn::detail::zip::put(z, 45, 2);
+  rn::detail::zip::put(z, 0, 4);
+  rn::detail::zip::put(z, 0, 4);
+  rn::detail::zip::put(z, 3, 8);
+  rn::detail::zip::put(z, 3, 8);
+  rn::detail::zip::put(z, dir_size, 8);
+  rn::detail::zip::put(z, dir_offset, 8);
+  rn::detail::zip::put(z, 0x07064b50u, 4);
+  rn::detail::zip::put(z, 0, 4);
+  rn::detail::zip::put(z, z64_at, 8);
+  rn::detail::zip::put(z, 1, 4);
+  rn::detail::zip::put(z, 0x06054b50u, 4);
+  rn::detail::zip::put(z, 0, 4);
+  rn::detail::zip::put(z, 0xFFFFu, 2);
+  rn::detail::zip::put(z, 0xFFFFu, 2);
+  rn::detail::zip::put(z, 0xFFFFFFFFu, 4);
+  rn::detail::zip::put(z, 0xFFFFFFFFu, 4);
+  rn::detail::zip::put(z, 0, 2);
+  const auto a = rn::npz_archive::decode(z, "zip64");
+  REQUIRE(a.members().size() == 3);
+  CHECK(a.get<std::int32_t>("edge_index").data == std::vector<std::int32_t>{0, 1, 1, 2, 2, 0});
+  // Without the locator the saturated end record cannot be followed.
+  std::string no_locator = z;
+  no_locator[static_cast<std::size_t>(z64_at) + 56] = 'X';
+  CHECK(error_of([&] { (void)rn::npz_archive::decode(no_locator, "z"); }) ==
+        "npz 'z': the end record defers to ZIP64 but there is no ZIP64 locator");
+}
+
+TEST_CASE("npz: damaged archives are refused by name, never read out of bounds") {
+  const std::string good = sample_archive().encode();
+  const auto err = [](std::string bytes) {
+    return error_of([&] { (void)rn::npz_archive::decode(bytes, "bad.npz"); });
+  };
+  CHECK(err("") == "npz 'bad.npz': not a ZIP archive (0 bytes, shorter than its end record)");
+  CHECK(err(std::string(100, 'x')) ==
+        "npz 'bad.npz': not a ZIP archive (no end-of-central-directory record)");
+  std::string flipped = good;
+  flipped[40] ^= 0x01;  // a data byte of obs_w.npy's header
+  CHECK(err(flipped) ==
+        "npz 'bad.npz': member 'obs_w.npy': CRC-32 mismatch: the data is corrupted");
+  std::string deflated = good;
+  deflated[le32(good, good.size() - 6) + 10] = 8;  // first directory entry: method 8
+  CHECK(err(deflated).find("member 'obs_w.npy': compression method 8 (deflate") !=
+        std::string::npos);
+  std::string encrypted = good;
+  encrypted[le32(good, good.size() - 6) + 8] = 1;
+  CHECK(err(encrypted) == "npz 'bad.npz': member 'obs_w.npy': encrypted members are not supported");
+  // Every truncation of the archive is refused with a format_error (or decodes fewer bytes? never:
+  // the end record is at the end).
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    CAPTURE(n);
+    CHECK(err(good.substr(0, n)).starts_with("npz 'bad.npz': "));
+  }
+}
+
+TEST_CASE("npz archives interoperate with numpy") {
+  if (!python_numpy_available()) {
+    MESSAGE("skipped: /usr/bin/python3 with numpy is not available");
+    return;
+  }
+  temp_dir dir;
+  sample_archive().save(dir / "ours.npz");
+  const std::string ours = (dir / "ours.npz").string(), theirs = (dir / "numpy.npz").string();
+  put(dir / "check.py",
+      "import numpy as np, sys, zipfile\n"
+      "z = np.load('" + ours + "')\n"
+      "ok = list(z.files) == ['obs_w', 'edge_index', 'scalar']\n"
+      "ok = ok and z['obs_w'].dtype.str == '<f4' and z['obs_w'].shape == (2, 3)\n"
+      "ok = ok and z['obs_w'].ravel().tolist() == [0.5, -1.25, 3.0, np.float32(1e-30), 0.0, 7.0]\n"
+      "ok = ok and z['edge_index'].tolist() == [[0, 1], [1, 2], [2, 0]]\n"
+      "ok = ok and z['scalar'].shape == () and z['scalar'] == 2.5\n"
+      "ok = ok and zipfile.ZipFile('" + ours + "').testzip() is None\n"
+      "np.savez('" + theirs + "', b=np.arange(5, dtype=np.int32), a=np.eye(2, dtype=np.float32))\n"
+      "sys.exit(0 if ok else 1)\n");
+  REQUIRE(run_python(dir / "check.py"));
+  const auto a = rn::npz_archive::load(theirs);
+  REQUIRE(a.members().size() == 2);
+  CHECK(a.members()[0].name == "b");
+  CHECK(a.get<std::int32_t>("b").data == std::vector<std::int32_t>{0, 1, 2, 3, 4});
+  CHECK(a.get<float>("a").data == std::vector<float>{1, 0, 0, 1});
 }
 
 // ----------------------------------------------------------------------------------------------

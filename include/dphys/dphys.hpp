@@ -12,6 +12,7 @@
 #include <dphys/core/config_json.hpp>
 #include <dphys/core/enum_names.hpp>
 #include <dphys/core/error.hpp>
+#include <dphys/core/json.hpp>
 #include <dphys/core/math.hpp>
 #include <dphys/core/parallel.hpp>
 #include <dphys/core/random.hpp>
@@ -36,9 +37,11 @@
 #include <dphys/curiosity/surrogate_curriculum.hpp>
 #include <dphys/envs/cart_pole.hpp>
 #include <dphys/envs/chemotaxis.hpp>
+#include <dphys/envs/chemotaxis_task.hpp>
 #include <dphys/envs/episode.hpp>
 #include <dphys/envs/laws.hpp>
 #include <dphys/experiments/koki2.hpp>
+#include <dphys/experiments/koki2_exchange.hpp>
 #include <dphys/genomes/direct.hpp>
 #include <dphys/nbody/baselines.hpp>
 #include <dphys/nbody/benchmark.hpp>
@@ -74,6 +77,7 @@
 #include <dphys/run/jsonl.hpp>
 #include <dphys/run/manifest.hpp>
 #include <dphys/run/npy.hpp>
+#include <dphys/run/npz.hpp>
 #include <dphys/run/run_dir.hpp>
 #include <dphys/run/sha256.hpp>
 #include <dphys/search/bounds.hpp>

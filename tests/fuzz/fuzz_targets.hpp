@@ -27,6 +27,7 @@
 #include <dphys/experiments/koki2.hpp>
 #include <dphys/run/checkpoint.hpp>
 #include <dphys/run/npy.hpp>
+#include <dphys/run/npz.hpp>
 #include <dphys/search/openai_es.hpp>
 #include <dphys/surrogate/text.hpp>
 
@@ -189,6 +190,38 @@ inline int npy(const std::uint8_t* data, std::size_t size) {
   return 0;
 }
 
+// .npz reader (ZIP of .npy members): only format_error may escape decode and get<T>; an accepted
+// archive encodes to bytes that decode to the same members, names and .npy bytes in order.
+inline int npz(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  dphys::run::npz_archive a;
+  try {
+    a = dphys::run::npz_archive::decode(bytes, "fuzz");
+    for (const auto& m : a.members()) {
+      try {
+        (void)a.get<float>(m.name);
+      } catch (const dphys::run::format_error&) {
+      }
+    }
+  } catch (const dphys::run::format_error&) {
+    return 0;
+  } catch (const std::exception& e) {
+    fuzz_fail(std::string("npz: exception other than format_error: ") + e.what());
+    return 0;
+  }
+  try {
+    const auto again = dphys::run::npz_archive::decode(a.encode(), "fuzz round trip");
+    bool same = again.members().size() == a.members().size();
+    for (std::size_t i = 0; same && i < a.members().size(); ++i)
+      same = again.members()[i].name == a.members()[i].name &&
+             again.members()[i].npy == a.members()[i].npy;
+    if (!same) fuzz_fail("npz: decode/encode/decode differs");
+  } catch (const std::exception& e) {
+    fuzz_fail(std::string("npz: an accepted archive does not round-trip: ") + e.what());
+  }
+  return 0;
+}
+
 // Expression-program text (surrogate/text.hpp): only parse_error may escape parse_program; an
 // accepted program prints to text that parses back to the same program, and its simplified form
 // prints and parses too.
@@ -223,6 +256,7 @@ fuzz_registry() {
           {"cli_args", &cli_args},
           {"checkpoint", &checkpoint},
           {"npy", &npy},
+          {"npz", &npz},
           {"program_text", &program_text}};
 }
 

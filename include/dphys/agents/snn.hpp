@@ -33,6 +33,7 @@
 #include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
 #include <dphys/genomes/direct.hpp>
+#include <dphys/run/npy.hpp>
 
 namespace dphys::agents {
 
@@ -83,9 +84,12 @@ struct topology {
     return t;
   }
 
-  /// Reads "src dst" pairs, one edge per line ('#' starts a comment), e.g. exported from koki2's
-  /// edge_index with numpy.savetxt(..., fmt="%d").
+  /// Reads an edge list: a `.npy` file of int32 or int64 with shape [E, 2] (koki2's edge_index
+  /// saved with numpy.save; every dphys run's edge_index.npy), or else text with "src dst" pairs,
+  /// one edge per line ('#' starts a comment; numpy.savetxt(..., fmt="%d")). Errors name the file,
+  /// the line or edge, and the rule.
   static topology from_file(const std::filesystem::path& path, std::size_t n_neurons) {
+    if (path.extension() == ".npy") return from_npy(path, n_neurons);
     std::ifstream in(path);
     if (!in) throw std::runtime_error("edge file " + path.string() + ": cannot open");
     topology t;
@@ -94,10 +98,10 @@ struct topology {
     for (std::size_t lineno = 1; std::getline(in, line); ++lineno) {
       if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
       std::istringstream ls(line);
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;  // blank line
       long long a = 0, b = 0;
-      if (!(ls >> a)) continue;  // blank line
       std::string rest;
-      if (!(ls >> b) || (ls >> rest))
+      if (!(ls >> a) || !(ls >> b) || (ls >> rest))
         throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
                                  ": expected two integers 'src dst', got '" + line + "'");
       if (a < 0 || b < 0 || static_cast<std::size_t>(a) >= n_neurons ||
@@ -105,6 +109,39 @@ struct topology {
         throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
                                  ": edge " + std::to_string(a) + " -> " + std::to_string(b) +
                                  " outside [0, " + std::to_string(n_neurons) + ")");
+      t.src.push_back(static_cast<std::uint32_t>(a));
+      t.dst.push_back(static_cast<std::uint32_t>(b));
+    }
+    return t;
+  }
+
+  /// The edge list of a `.npy` file: int32 or int64, shape [E, 2], row e = (src, dst).
+  static topology from_npy(const std::filesystem::path& path, std::size_t n_neurons) {
+    const std::string bytes = run::read_file(path);
+    std::vector<std::size_t> shape;
+    std::vector<std::int64_t> flat;
+    try {
+      const auto a = run::decode_npy<std::int32_t>(bytes, path.string());
+      shape = a.shape;
+      flat.assign(a.data.begin(), a.data.end());
+    } catch (const run::format_error&) {
+      auto a = run::decode_npy<std::int64_t>(bytes, path.string());  // names the dtype found
+      shape = a.shape;
+      flat = std::move(a.data);
+    }
+    if (shape.size() != 2 || shape[1] != 2)
+      throw std::runtime_error("edge file " + path.string() +
+                               ": an edge list has shape [E, 2], found " +
+                               run::detail::shape_str(shape));
+    topology t;
+    t.n_neurons = n_neurons;
+    for (std::size_t e = 0; e < shape[0]; ++e) {
+      const std::int64_t a = flat[2 * e], b = flat[2 * e + 1];
+      if (a < 0 || b < 0 || static_cast<std::uint64_t>(a) >= n_neurons ||
+          static_cast<std::uint64_t>(b) >= n_neurons)
+        throw std::runtime_error("edge file " + path.string() + ": edge " + std::to_string(e) +
+                                 " is " + std::to_string(a) + " -> " + std::to_string(b) +
+                                 ", outside [0, " + std::to_string(n_neurons) + ")");
       t.src.push_back(static_cast<std::uint32_t>(a));
       t.dst.push_back(static_cast<std::uint32_t>(b));
     }

@@ -1,0 +1,48 @@
+# CTest example_koki2_exchange: RUN_DIR (a dphys_koki2 run) is exported with EXCHANGE to
+# WORK/koki2, imported back to WORK/back, and both run directories are evaluated with EVAL on the
+# same episodes. Checks: koki2's five files exist; the imported genome and edge list are
+# byte-identical to the run's; the two evaluations print the same JSON lines (the "run" field
+# aside).
+foreach(v EXCHANGE EVAL RUN_DIR WORK)
+  if(NOT DEFINED ${v})
+    message(FATAL_ERROR "exchange_check.cmake: -D${v}=... is required")
+  endif()
+endforeach()
+file(REMOVE_RECURSE "${WORK}")
+
+function(run_checked)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "failed (${rc}): ${ARGN}\n${out}\n${err}")
+  endif()
+  message(STATUS "${out}${err}")
+endfunction()
+
+run_checked("${EXCHANGE}" --mode=export "--from=${RUN_DIR}" "--to=${WORK}/koki2")
+foreach(f config.json manifest.json best_genome.npz edge_index.npy generations.jsonl)
+  if(NOT EXISTS "${WORK}/koki2/${f}")
+    message(FATAL_ERROR "export wrote no ${f}")
+  endif()
+endforeach()
+run_checked("${EXCHANGE}" --mode=import "--from=${WORK}/koki2" "--to=${WORK}/back")
+foreach(f best_genome.npy edge_index.npy)
+  file(SHA256 "${RUN_DIR}/${f}" a)
+  file(SHA256 "${WORK}/back/${f}" b)
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "${f} differs after export and import")
+  endif()
+endforeach()
+
+foreach(d run back)
+  set(dir "${RUN_DIR}")
+  if(d STREQUAL "back")
+    set(dir "${WORK}/back")
+  endif()
+  run_checked("${EVAL}" "--run=${dir}" --episodes=32 --baselines=greedy "--out=${WORK}/${d}.jsonl")
+  file(READ "${WORK}/${d}.jsonl" text)
+  string(REGEX REPLACE "\"run\":\"[^\"]*\"" "" ${d}_eval "${text}")
+endforeach()
+if(NOT run_eval STREQUAL back_eval)
+  message(FATAL_ERROR "the evaluations differ:\n${run_eval}\n${back_eval}")
+endif()
+message(STATUS "export, import and evaluation agree")
