@@ -640,6 +640,39 @@ TEST_CASE(
                     doctest::Contains("cannot open"));
 }
 
+TEST_CASE("topology::numpy is koki2's draw (NumPy's default_rng(seed).choice per neuron)") {
+  // koki2's edges for n = 32, k = 8, seed 12345, as NumPy 1.24.2 draws them (the peers' port of
+  // koki2's make_dev_config: rng = default_rng(seed); for each i: rng.choice(others, k, False)).
+  const std::vector<std::uint32_t> koki2_dst{
+      9,  17, 28, 20, 6,  24, 21, 31, 6,  18, 17, 8,  5,  27, 21, 29, 13, 19, 10, 31, 1,  6,
+      23, 4,  13, 16, 27, 8,  17, 25, 9,  12, 27, 20, 22, 17, 23, 10, 30, 28, 13, 23, 18, 8,
+      9,  14, 30, 19, 27, 1,  0,  11, 9,  17, 24, 7,  4,  15, 9,  14, 11, 21, 28, 0,  13, 29,
+      28, 3,  6,  31, 9,  21, 2,  5,  13, 26, 31, 28, 22, 16, 8,  19, 9,  2,  20, 21, 6,  13,
+      2,  5,  18, 27, 25, 22, 15, 23, 7,  31, 6,  24, 0,  27, 5,  26, 10, 29, 31, 24, 1,  5,
+      11, 3,  29, 1,  13, 4,  23, 6,  8,  9,  29, 31, 26, 3,  25, 28, 0,  22, 17, 20, 25, 8,
+      21, 29, 13, 10, 12, 24, 21, 11, 2,  13, 30, 8,  26, 8,  10, 31, 0,  20, 5,  21, 18, 1,
+      15, 26, 2,  21, 9,  30, 19, 13, 5,  16, 8,  17, 27, 24, 19, 10, 3,  31, 30, 27, 6,  20,
+      26, 24, 4,  5,  18, 9,  30, 21, 17, 3,  16, 22, 6,  9,  1,  18, 29, 2,  10, 18, 28, 15,
+      3,  4,  8,  20, 23, 17, 27, 10, 7,  13, 10, 23, 12, 14, 3,  5,  19, 1,  29, 28, 3,  25,
+      26, 5,  1,  23, 12, 17, 0,  30, 8,  26, 20, 5,  31, 28, 27, 18, 13, 26, 11, 20, 27, 20,
+      15, 21, 8,  24, 2,  25, 19, 10, 3,  27, 16, 13, 7,  2};
+  const auto t = agents::topology::numpy(32, 8, 12345);
+  CHECK(t.dst == koki2_dst);
+  for (std::size_t e = 0; e < t.size(); ++e) CHECK(t.src[e] == e / 8);
+  // n = 64, k = 16, seed 12350: the first row and a weighted sum of all 1,024 targets.
+  const auto big = agents::topology::numpy(64, 16, 12350);
+  CHECK(std::vector<std::uint32_t>(big.dst.begin(), big.dst.begin() + 16) ==
+        std::vector<std::uint32_t>{49, 39, 37, 20, 57, 56, 55, 14, 50, 3, 36, 25, 10, 35, 46, 45});
+  std::uint64_t weighted = 0;
+  for (std::size_t e = 0; e < big.size(); ++e) weighted += (e + 1) * big.dst[e];
+  CHECK(weighted == 16455158u);
+  // The config switch selects it; k is capped at N - 1 as in koki2.
+  agents::snn_config c;
+  c.topology_rng = agents::topology_generator::numpy;
+  CHECK(agents::topology::make(c, 12345 - 12345).dst == koki2_dst);  // seed + 12345
+  CHECK(agents::topology::numpy(4, 8, 1).size() == 12);
+}
+
 TEST_CASE("topology files: text lines and .npy arrays give the same edges, errors name the place") {
   dphys_test::temp_dir dir;
   const auto write = [&](const std::string& name, const std::string& text) {
@@ -669,7 +702,13 @@ TEST_CASE("topology files: text lines and .npy arrays give the same edges, error
   CHECK_THROWS_WITH(agents::topology::from_file(dir / "flat.npy", 3),
                     doctest::Contains("an edge list has shape [E, 2], found (6,)"));
   CHECK_THROWS_WITH(agents::topology::from_file(dir / "e32.npy", 2),
-                    doctest::Contains("edge 1 is 1 -> 2, outside [0, 2)"));
+                    doctest::Contains("e32.npy: row 1: edge 1 -> 2 outside [0, 2)"));
+  {
+    const std::string whole = run::read_file(dir / "e32.npy");  // a truncated int32 file
+    std::ofstream(dir / "cut.npy", std::ios::binary) << whole.substr(0, whole.size() - 4);
+  }
+  CHECK_THROWS_WITH(agents::topology::from_file(dir / "cut.npy", 3),
+                    doctest::Contains("truncated: shape (3, 2) of <i4 needs 24 data bytes"));
   run::save_npy(dir / "f.npy", std::vector<float>{0, 1}, {1, 2});
   CHECK_THROWS_WITH(agents::topology::from_file(dir / "f.npy", 3),
                     doctest::Contains("wrong dtype: expected <i8, found <f4"));

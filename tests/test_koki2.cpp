@@ -479,13 +479,15 @@ TEST_CASE("koki2 exchange: config.json has koki2's groups and keys and maps back
   auto expected = cfg;
   expected.env.energy_decay = cfg.env.decay();
   expected.agent.topology_seed = 7 + 12345;
+  expected.agent.topology_rng = agents::topology_generator::numpy;  // koki2's: not in its file
   CHECK(to_json(back) == to_json(expected));
   // koki2's energy_decay None is the rule energy_init / max_steps.
   json none = k;
   none["env_spec"]["energy_decay"] = nullptr;
   CHECK(experiments::from_koki2_config(none, "k.json").env.energy_decay == -1.0f);
   // A missing key keeps koki2's default, including its L0 world (not dphys_koki2's L0.2).
-  const auto minimal = experiments::from_koki2_config(json{{"seed", 3}}, "k.json");
+  const auto minimal = experiments::from_koki2_config(
+      json{{"seed", 3}, {"env_spec", json::object()}}, "k.json");
   CHECK(minimal.env.num_sources == 1);
   CHECK(minimal.env.num_bad_sources == 0);
   CHECK(minimal.seed == 3);
@@ -549,7 +551,10 @@ TEST_CASE("koki2 exchange: a run exported and imported back evaluates bit for bi
   CHECK(out.parameters == 581);
   CHECK(out.edges == 256);
   CHECK(out.generations == 2);
-  CHECK(out.notes.empty());
+  REQUIRE(out.notes.size() == 1);  // the run drew its edges with dphys's counter-based stream
+  CHECK(out.notes[0] ==
+        "the edges are not koki2's draw from dev_cfg.topology_seed (the run used "
+        "agent.topology_rng = counter): koki2 must load edge_index.npy");
   const auto npz = run::npz_archive::load(base / "koki2" / "best_genome.npz");
   std::vector<float> flat;
   for (const char* name : {"obs_w", "rec_w", "motor_w", "motor_b", "mod_w"}) {
@@ -598,11 +603,25 @@ TEST_CASE("koki2 exchange: a run exported and imported back evaluates bit for bi
       run::load_npy<float>(base / "back" / "best_genome.npy").data, keys);
   CHECK(same_bits(ea, eb));
 
-  // Without an edge list the import says how to get one.
+  // Without an edge list the edges are koki2's own NumPy draw from topology_seed, and the run
+  // directory needs no edge file.
   std::filesystem::remove(base / "koki2" / "edge_index.npy");
-  CHECK_THROWS_WITH(experiments::import_koki2_run(base / "koki2", base / "back2"),
-                    doctest::Contains("koki2 does not save its topology"));
-  // ... which may also come as text, or inline in config.json.
+  const auto drawn = experiments::import_koki2_run(base / "koki2", base / "back2");
+  REQUIRE(drawn.notes.size() == 1);
+  CHECK(drawn.notes[0] ==
+        "no edge list given: the edges are koki2's NumPy draw from dev_cfg.topology_seed = 12350 "
+        "(agent.topology_rng = numpy)");
+  const auto c2 = from_json_file<experiments::koki2_config>(base / "back2" / "config.json");
+  CHECK(c2.agent.topology_rng == agents::topology_generator::numpy);
+  CHECK(c2.agent.edge_file.empty());
+  const auto t2 = agents::topology::numpy(32, 8, 5 + 12345);
+  const auto e2 = run::load_npy<std::int32_t>(base / "back2" / "edge_index.npy").data;
+  REQUIRE(e2.size() == 512);
+  for (std::size_t i = 0; i < 256; ++i) {
+    CHECK(e2[2 * i] == static_cast<std::int32_t>(t2.src[i]));
+    CHECK(e2[2 * i + 1] == static_cast<std::int32_t>(t2.dst[i]));
+  }
+  // ... and an explicit list may also come as text.
   {
     std::ofstream txt(base / "edges.txt");
     const auto t = make_rollout(a).network().edges();

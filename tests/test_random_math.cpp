@@ -14,7 +14,9 @@
 #include <cstring>
 #include <limits>
 #include <numbers>
+#include <numeric>
 #include <random>
+#include <set>
 #include <span>
 #include <stdexcept>
 #include <tuple>
@@ -23,6 +25,7 @@
 #include <doctest/doctest.h>
 
 #include <dphys/core/math.hpp>
+#include <dphys/core/numpy_random.hpp>
 #include <dphys/core/parallel.hpp>
 #include <dphys/core/random.hpp>
 #include <dphys/core/simd.hpp>
@@ -884,4 +887,54 @@ TEST_CASE_TEMPLATE("simd keep/clear/to_unit equal select with +0, bit for bit", 
   }
   CHECK(kept > 0);  // both outcomes occurred
   CHECK(cleared > 0);
+}
+
+// ---- NumPy's default generator (core/numpy_random.hpp) ------------------------------------------
+// Expected values printed by NumPy 1.24.2 (Debian 12's python3-numpy), e.g. for seed 12345:
+//   g = np.random.default_rng(12345); g.bit_generator.random_raw();
+//   g.integers(0, 2**32, dtype=np.uint32) (twice); g.integers(0, 31)
+
+TEST_CASE("numpy pcg64: default_rng seeding, raw outputs, bounded draws and choice match NumPy") {
+  CHECK(numpy::seed_sequence_state(12345, 4) ==
+        std::vector<std::uint64_t>{13091511679009522556ull, 13538552136045918767ull,
+                                   7269824232120749972ull, 4520223790601600371ull});
+  struct golden {
+    std::uint64_t seed, raw;
+    std::uint32_t u1, u2;
+    std::uint64_t below31;
+  };
+  for (const golden& g : {golden{12345, 4193609425186963869ull, 3387213022u, 1360466709u, 6},
+                          golden{0, 11749869230777074271ull, 2195314465u, 1158725112u, 9},
+                          golden{12346, 8734024592511967559ull, 3623151625u, 165597654u, 14},
+                          golden{(1ull << 40) + 7, 15307346044642009514ull, 2617800309u,
+                                 1096527305u, 0}}) {
+    CAPTURE(g.seed);
+    numpy::pcg64 rng(g.seed);
+    CHECK(rng.next_uint64() == g.raw);
+    CHECK(rng.next_uint32() == g.u1);  // the low half of a fresh 64-bit output
+    CHECK(rng.next_uint32() == g.u2);  // then its buffered high half
+    CHECK(rng.bounded(30) == g.below31);
+  }
+  numpy::pcg64 wide(12345);  // g.integers(0, 2**40): the 64-bit Lemire path
+  CHECK(wide.bounded((1ull << 40) - 1) == 249958600114ull);
+  CHECK(wide.bounded((1ull << 40) - 1) == 348279477705ull);
+  CHECK(wide.bounded((1ull << 40) - 1) == 876712591924ull);
+
+  const auto sum = [](const std::vector<std::int64_t>& v) {
+    return std::accumulate(v.begin(), v.end(), std::int64_t{0});
+  };
+  // default_rng(7).choice(20000, 100, replace=False): Floyd's algorithm, then a shuffle.
+  const auto floyd = numpy::pcg64(7).choice_without_replacement(20000, 100);
+  REQUIRE(floyd.size() == 100);
+  CHECK(std::vector<std::int64_t>(floyd.begin(), floyd.begin() + 5) ==
+        std::vector<std::int64_t>{13617, 235, 19359, 1829, 19997});
+  CHECK(sum(floyd) == 1076903);
+  // default_rng(7).choice(20000, 500, replace=False): the tail-shuffle branch (500 > 20000 / 50).
+  const auto tail = numpy::pcg64(7).choice_without_replacement(20000, 500);
+  CHECK(std::vector<std::int64_t>(tail.begin(), tail.begin() + 5) ==
+        std::vector<std::int64_t>{7349, 10231, 16198, 13269, 12921});
+  CHECK(sum(tail) == 5185373);
+  CHECK(std::set<std::int64_t>(tail.begin(), tail.end()).size() == 500);
+  CHECK(numpy::pcg64(1).choice_without_replacement(5, 0).empty());
+  CHECK_THROWS_AS((void)numpy::pcg64(1).choice_without_replacement(3, 4), std::invalid_argument);
 }

@@ -8,7 +8,8 @@ The NumPy implementation is the koki2 port of the peer tools
 directory with --port. The two draw their
 episodes from different random generators (NumPy PCG64 here, dphys's counter-based streams there),
 so the comparison is statistical: the difference of the mean fitness over its standard error
-(Welch) should be small (|z| < 3).
+(Welch) should be small (|z| < 3). The first output line says whether the edge list is koki2's own
+draw from dev_cfg.topology_seed (true for runs made with --agent.topology_rng=numpy).
 
 Usage:
   tools/koki2_port_crosscheck.py --run KOKI2_DIR --port ../shared/peers/chemotaxis \\
@@ -51,6 +52,11 @@ def main() -> int:
     names = ("obs_w", "rec_w", "motor_w", "motor_b", "mod_w")
     genome = np.concatenate([z[k].ravel() for k in names])
     topo = (edges[:, 0].astype(np.int32), edges[:, 1].astype(np.int32))
+    # Is the edge list koki2's own draw from topology_seed (dphys's agent.topology_rng = numpy)?
+    n, e = cfg["dev_cfg"]["n_neurons"], cfg["dev_cfg"]["edge_index_shape"][0]
+    src, dst = K.make_topology(n, e // n, cfg["dev_cfg"]["topology_seed"])
+    koki2_draw = bool(np.array_equal(src, topo[0]) and np.array_equal(dst, topo[1]))
+    print(json.dumps({"edges_are_koki2_draw_from_topology_seed": koki2_draw}))
     out = K.rollout_snn(genome[None, :], dev, topo, env, sim, args.episodes,
                         rng=np.random.default_rng(args.seed))
     fit = out["fitness"][0].astype(np.float64)

@@ -12,6 +12,7 @@
 // SIMD: one lane per (member, episode); per-lane parameters are lane-interleaved (`lane_params`).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -21,7 +22,9 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #if defined(__AVX__)
@@ -29,6 +32,7 @@
 #endif
 
 #include <dphys/core/config.hpp>
+#include <dphys/core/numpy_random.hpp>
 #include <dphys/core/random.hpp>
 #include <dphys/core/reflect.hpp>
 #include <dphys/core/simd.hpp>
@@ -37,11 +41,23 @@
 
 namespace dphys::agents {
 
+/// How topology::make draws the edges from the topology seed.
+enum class topology_generator {
+  counter,  ///< dphys's counter-based stream `topology` (topology::random)
+  numpy     ///< NumPy's default_rng(seed).choice, as koki2 draws them (topology::numpy)
+};
+constexpr auto enum_names(topology_generator) {
+  return std::array{std::pair{topology_generator::counter, std::string_view{"counter"}},
+                    std::pair{topology_generator::numpy, std::string_view{"numpy"}}};
+}
+
 struct snn_config {
   int n_neurons = 32;
   int k_edges = 8;                  ///< outgoing edges per neuron (capped at n_neurons - 1)
   std::int64_t topology_seed = -1;  ///< < 0: run seed + 12345 (koki2)
-  std::string edge_file;            ///< non-empty: load the edge list from this file instead
+  /// numpy: koki2's exact edges for the seed (NumPy PCG64); counter: dphys's own draw.
+  topology_generator topology_rng = topology_generator::counter;
+  std::string edge_file;  ///< non-empty: load the edge list from this file instead
   float theta = 1.0f;
   float tau_m = 10.0f;
 
@@ -84,6 +100,22 @@ struct topology {
     return t;
   }
 
+  /// koki2's edges for the seed, bit for bit: neuron i gets min(k, N-1) targets drawn by
+  /// numpy.random.default_rng(seed).choice(<the other neurons>, size=k, replace=False), one call
+  /// per neuron in order (core/numpy_random.hpp). Edges are source-major.
+  static topology numpy(std::size_t n, std::size_t k, std::uint64_t seed) {
+    topology t;
+    t.n_neurons = n;
+    const std::size_t kk = std::min(k, n > 0 ? n - 1 : 0);
+    dphys::numpy::pcg64 rng(seed);
+    for (std::size_t i = 0; i < n; ++i)
+      for (const std::int64_t c : rng.choice_without_replacement(n - 1, kk)) {
+        t.src.push_back(static_cast<std::uint32_t>(i));  // candidate c is neuron c, skipping i
+        t.dst.push_back(static_cast<std::uint32_t>(static_cast<std::size_t>(c) < i ? c : c + 1));
+      }
+    return t;
+  }
+
   /// Reads an edge list: a `.npy` file of int32 or int64 with shape [E, 2] (koki2's edge_index
   /// saved with numpy.save; every dphys run's edge_index.npy), or else text with "src dst" pairs,
   /// one edge per line ('#' starts a comment; numpy.savetxt(..., fmt="%d")). Errors name the file,
@@ -104,13 +136,7 @@ struct topology {
       if (!(ls >> a) || !(ls >> b) || (ls >> rest))
         throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
                                  ": expected two integers 'src dst', got '" + line + "'");
-      if (a < 0 || b < 0 || static_cast<std::size_t>(a) >= n_neurons ||
-          static_cast<std::size_t>(b) >= n_neurons)
-        throw std::runtime_error("edge file " + path.string() + ":" + std::to_string(lineno) +
-                                 ": edge " + std::to_string(a) + " -> " + std::to_string(b) +
-                                 " outside [0, " + std::to_string(n_neurons) + ")");
-      t.src.push_back(static_cast<std::uint32_t>(a));
-      t.dst.push_back(static_cast<std::uint32_t>(b));
+      t.add_checked(a, b, path.string() + ":" + std::to_string(lineno));
     }
     return t;
   }
@@ -124,8 +150,12 @@ struct topology {
       const auto a = run::decode_npy<std::int32_t>(bytes, path.string());
       shape = a.shape;
       flat.assign(a.data.begin(), a.data.end());
-    } catch (const run::format_error&) {
-      auto a = run::decode_npy<std::int64_t>(bytes, path.string());  // names the dtype found
+    } catch (const run::format_error& not_int32) {
+      // Not an int32 array: an int64 one, or else the int32 reader's complaint (a truncated file)
+      // unless that was only about the dtype (then the int64 reader's, naming the dtype found).
+      if (std::string_view(not_int32.what()).find("wrong dtype") == std::string_view::npos)
+        throw;
+      auto a = run::decode_npy<std::int64_t>(bytes, path.string());
       shape = a.shape;
       flat = std::move(a.data);
     }
@@ -135,17 +165,21 @@ struct topology {
                                run::detail::shape_str(shape));
     topology t;
     t.n_neurons = n_neurons;
-    for (std::size_t e = 0; e < shape[0]; ++e) {
-      const std::int64_t a = flat[2 * e], b = flat[2 * e + 1];
-      if (a < 0 || b < 0 || static_cast<std::uint64_t>(a) >= n_neurons ||
-          static_cast<std::uint64_t>(b) >= n_neurons)
-        throw std::runtime_error("edge file " + path.string() + ": edge " + std::to_string(e) +
-                                 " is " + std::to_string(a) + " -> " + std::to_string(b) +
-                                 ", outside [0, " + std::to_string(n_neurons) + ")");
-      t.src.push_back(static_cast<std::uint32_t>(a));
-      t.dst.push_back(static_cast<std::uint32_t>(b));
-    }
+    for (std::size_t e = 0; e < shape[0]; ++e)
+      t.add_checked(flat[2 * e], flat[2 * e + 1], path.string() + ": row " + std::to_string(e));
     return t;
+  }
+
+  /// Appends the edge a -> b; both ends must be neurons, else the error names `where` (the file and
+  /// its line or row).
+  void add_checked(long long a, long long b, const std::string& where) {
+    if (a < 0 || b < 0 || static_cast<unsigned long long>(a) >= n_neurons ||
+        static_cast<unsigned long long>(b) >= n_neurons)
+      throw std::runtime_error("edge file " + where + ": edge " + std::to_string(a) + " -> " +
+                               std::to_string(b) + " outside [0, " + std::to_string(n_neurons) +
+                               ")");
+    src.push_back(static_cast<std::uint32_t>(a));
+    dst.push_back(static_cast<std::uint32_t>(b));
   }
 
   static topology make(const snn_config& cfg, std::uint64_t run_seed) {
@@ -153,7 +187,8 @@ struct topology {
     if (!cfg.edge_file.empty()) return from_file(cfg.edge_file, n);
     const auto seed =
         cfg.topology_seed >= 0 ? static_cast<std::uint64_t>(cfg.topology_seed) : run_seed + 12345u;
-    return random(n, static_cast<std::size_t>(cfg.k_edges), seed);
+    const auto k = static_cast<std::size_t>(cfg.k_edges);
+    return cfg.topology_rng == topology_generator::numpy ? numpy(n, k, seed) : random(n, k, seed);
   }
 };
 
@@ -476,5 +511,5 @@ class snn {
 
 }  // namespace dphys::agents
 
-DPHYS_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, edge_file,
-                   theta, tau_m);
+DPHYS_ADAPT_STRUCT(dphys::agents::snn_config, n_neurons, k_edges, topology_seed, topology_rng,
+                   edge_file, theta, tau_m);

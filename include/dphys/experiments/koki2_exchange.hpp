@@ -105,7 +105,8 @@ inline constexpr auto koki2_keys = std::to_array<koki2_key>({
 /// that the exchange derives (k_edges from E, the edge file): never reported as unexpressed.
 inline constexpr auto koki2_exchange_neutral_keys = std::to_array<std::string_view>(
     {"threads", "out", "log_every", "impl", "seeds", "sweep", "agent.k_edges", "agent.edge_file",
-     "rollout.block_lanes", "mean_eval.every", "mean_eval.episodes", "mean_eval.seed"});
+     "agent.topology_rng", "rollout.block_lanes", "mean_eval.every", "mean_eval.episodes",
+     "mean_eval.seed"});
 
 /// dphys settings that change how koki2 would *evaluate* the genome (the rest of the unexpressed
 /// settings change only how it was trained).
@@ -118,6 +119,7 @@ inline constexpr auto koki2_exchange_evaluation_keys =
 [[nodiscard]] inline koki2_config koki2_defaults() {
   koki2_config c;
   c.env = envs::chemotaxis_config{};
+  c.agent.topology_rng = agents::topology_generator::numpy;
   return c;
 }
 
@@ -154,7 +156,7 @@ inline void set_path(dphys::json& j, std::string_view path, dphys::json value) {
 
 inline void flatten(const dphys::json& j, const std::string& prefix,
                     std::map<std::string, dphys::json>& out) {
-  if (j.is_object() && !j.empty()) {
+  if (j.is_object() && (!j.empty() || prefix.empty())) {  // an empty group stays a leaf
     for (auto it = j.begin(); it != j.end(); ++it)
       flatten(it.value(), prefix.empty() ? it.key() : prefix + "." + it.key(), out);
   } else {
@@ -305,6 +307,10 @@ inline std::vector<std::int32_t> edge_pairs(const agents::topology& t) {
       if (!ok) throw fail(key, dphys::json("..."), "null or a list of [src, dst] integer pairs");
       if (inline_edges) *inline_edges = std::move(pairs);
       if (!edges) edges = value.size();
+    } else if (value.is_object() && value.empty() &&
+               (key == "env_spec" || key == "dev_cfg" || key == "sim_cfg" || key == "eval_cfg" ||
+                key == "es_cfg" || key == "mvt_cfg")) {
+      continue;                             // an empty group: koki2's defaults
     } else if (key == "dev_cfg.k_edges") {  // koki2's DevConfig field, when present
       d["agent"]["k_edges"] = value;
     } else {
@@ -342,10 +348,11 @@ inline std::vector<std::int32_t> edge_pairs(const agents::topology& t) {
 /// Writes koki2's artifacts of the dphys_koki2 run in `from` into the new directory `to`:
 /// config.json (koki2's groups and names, 2-space indent, sorted keys), manifest.json (koki2's
 /// keys: created_at_utc, seed, config, git_commit, python, platform, jax, plus `exported_by`),
-/// best_genome.npz (obs_w, rec_w, motor_w, motor_b, mod_w, float32), edge_index.npy (int32 [E, 2]:
-/// koki2 does not rebuild dphys's topology from topology_seed) and generations.jsonl (koki2's five
-/// fields). Refuses a `to` that holds a config.json. Throws config_error, run::io_error or
-/// run::format_error naming the file and the problem.
+/// best_genome.npz (obs_w, rec_w, motor_w, motor_b, mod_w, float32), edge_index.npy (int32 [E, 2];
+/// a note says when these are not koki2's own draw from topology_seed, i.e. unless the run used
+/// agent.topology_rng = numpy) and generations.jsonl (koki2's five fields). Refuses a `to` that
+/// holds a config.json. Throws config_error, run::io_error or run::format_error naming the file and
+/// the problem.
 inline koki2_exchange_report export_koki2_run(const std::filesystem::path& from,
                                               const std::filesystem::path& to) {
   namespace kx = detail::koki2x;
@@ -365,6 +372,14 @@ inline koki2_exchange_report export_koki2_run(const std::filesystem::path& from,
   report.edges = e;
 
   const dphys::json k = to_koki2_config(cfg, e, &report);
+  if (edges != kx::edge_pairs(agents::topology::numpy(
+                   n, static_cast<std::size_t>(cfg.agent.k_edges),
+                   static_cast<std::uint64_t>(k["dev_cfg"]["topology_seed"].get<std::int64_t>()))))
+    report.notes.push_back(
+        "the edges are not koki2's draw from dev_cfg.topology_seed (the run used " +
+        std::string(cfg.agent.edge_file.empty() ? "agent.topology_rng = counter"
+                                                : "agent.edge_file") +
+        "): koki2 must load edge_index.npy");
   run::npz_archive npz;
   for (const auto& a : kx::genome_arrays(n, e)) {
     std::size_t size = 1;
@@ -422,11 +437,12 @@ inline koki2_exchange_report export_koki2_run(const std::filesystem::path& from,
 
 /// Writes a dphys run directory `to` (config.json, best_genome.npy, edge_index.npy, manifest.json)
 /// from the koki2 run directory `from` (config.json, or manifest.json's config and seed;
-/// best_genome.npz). koki2 does not save its edge list: it is read from `edges` if given (.npy of
-/// int32/int64 [E, 2], or text "src dst" lines), else from `from`/edge_index.npy, else from
-/// config.json's inline dev_cfg.edge_index; without any of them the import is refused with the
-/// one line of NumPy that exports it. config.json's agent.edge_file is the absolute path of
-/// `to`/edge_index.npy. Throws config_error, run::io_error or run::format_error.
+/// best_genome.npz). koki2 does not save its edge list; the edges are read from `edges` if given
+/// (.npy of int32/int64 [E, 2], or text "src dst" lines), else from `from`/edge_index.npy, else
+/// from config.json's inline dev_cfg.edge_index, and otherwise drawn from dev_cfg.topology_seed as
+/// koki2 draws them (agent.topology_rng = numpy: the same edges, bit for bit). Edges that differ
+/// from that draw are read back through agent.edge_file, the absolute path of `to`/edge_index.npy.
+/// Throws config_error, run::io_error or run::format_error.
 inline koki2_exchange_report import_koki2_run(const std::filesystem::path& from,
                                               const std::filesystem::path& to,
                                               const std::filesystem::path& edges_file = {}) {
@@ -450,20 +466,21 @@ inline koki2_exchange_report import_koki2_run(const std::filesystem::path& from,
   auto cfg = from_koki2_config(k, source, &e, &edges);
   const auto n = static_cast<std::size_t>(cfg.agent.n_neurons);
 
+  // koki2's own draw from topology_seed (cfg.agent.topology_rng is numpy, koki2's generator).
+  const auto koki2_edges = kx::edge_pairs(agents::topology::make(cfg.agent, cfg.seed));
+  std::string edges_source = from.string();
   if (!edges_file.empty()) {
     edges = kx::edge_pairs(agents::topology::from_file(edges_file, n));
+    edges_source = edges_file.string();
   } else if (std::filesystem::exists(from / "edge_index.npy")) {
     edges = kx::edge_pairs(agents::topology::from_npy(from / "edge_index.npy", n));
   } else if (edges.empty()) {
-    throw run::format_error(
-        from.string() +
-        ": no edge list. koki2 does not save its topology (config.json has only "
-        "edge_index_shape, and its NumPy draw from topology_seed is not dphys's): save it once "
-        "with koki2's own code, e.g. np.save('" +
-        (from / "edge_index.npy").string() +
-        "', np.stack([src, dst], 1).astype(np.int32)), or pass --edges=FILE");
+    edges = koki2_edges;
+    report.notes.push_back(
+        "no edge list given: the edges are koki2's NumPy draw from "
+        "dev_cfg.topology_seed = " +
+        std::to_string(cfg.agent.topology_seed) + " (agent.topology_rng = numpy)");
   }
-  const std::string edges_source = edges_file.empty() ? from.string() : edges_file.string();
   if (edges.size() / 2 != e)
     throw run::format_error(edges_source + ": " + std::to_string(edges.size() / 2) +
                             " edges, but config.json's edge_index_shape says " + std::to_string(e));
@@ -492,7 +509,9 @@ inline koki2_exchange_report import_koki2_run(const std::filesystem::path& from,
   report.edges = e;
 
   auto rd = run::run_directory::create(to);  // refuses a directory holding a run
-  cfg.agent.edge_file = std::filesystem::absolute(rd.file("edge_index.npy")).string();
+  // Edges other than koki2's draw from the seed are read from the run directory's own copy.
+  if (edges != koki2_edges)
+    cfg.agent.edge_file = std::filesystem::absolute(rd.file("edge_index.npy")).string();
   cfg.out = to.string();
   run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges), {e, 2});
   rd.add_artifact("edge_index.npy");
