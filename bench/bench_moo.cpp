@@ -248,11 +248,10 @@ dphys::json number_or_null(double v) {
 int main(int argc, char** argv) {
   try {
     bench_config bc;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help") {
-        std::cout << "usage: dphys_bench_moo [--key=value ...]\n" << describe(bc);
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      std::cout << "usage: dphys_bench_moo [--key=value ...]\n" << describe(bc);
+      return 0;
+    }
     apply_overrides(bc, argc - 1, argv + 1);
     validate(bc);
 

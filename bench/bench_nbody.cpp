@@ -142,11 +142,10 @@ BOOST_HANA_ADAPT_STRUCT(nbody_bench_config, mode, n, min_seconds, reps, seed, su
 int main(int argc, char** argv) {
   try {
     nbody_bench_config bc;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help") {
-        std::cout << "dphys_bench_nbody [--key=value ...]\n" << dphys::describe(bc);
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      std::cout << "dphys_bench_nbody [--key=value ...]\n" << dphys::describe(bc);
+      return 0;
+    }
     dphys::apply_overrides(bc, argc - 1, argv + 1);
     dphys::validate(bc);
     if (bc.mode == bench_mode::force)

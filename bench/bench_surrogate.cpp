@@ -54,11 +54,10 @@ int main(int argc, char** argv) {
   using namespace dphys;
   try {
     bench_config bc;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help") {
-        std::cout << "usage: dphys_bench_surrogate [--key=value ...]\n" << describe(bc);
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      std::cout << "usage: dphys_bench_surrogate [--key=value ...]\n" << describe(bc);
+      return 0;
+    }
     apply_overrides(bc, argc - 1, argv + 1);
     validate(bc);
     std::vector<surrogate::crucible_mode> modes{surrogate::crucible_mode::one_step};

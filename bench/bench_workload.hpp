@@ -84,18 +84,17 @@ constexpr auto enum_names(on_off) {
                     std::pair{on_off::on, std::string_view{"on"}}};
 }
 
-/// Applies the command line to a bench config whose `config` field is a bench_env. `--help` prints
-/// the usage of `program` and the fields (then the caller exits: the result is false). The generic
+/// Applies the command line to a bench config whose `config` field is a bench_env. `--help` or `-h`
+/// prints the usage of `program` and the fields (then the caller exits: the result is false). The generic
 /// reader treats `--config=X` as a JSON file name, so `--config=l0|ladder` (or `--config l0`) is taken
 /// here first; everything else goes through dphys::apply_overrides, then the config is validated.
 template <class BenchConfig>
 [[nodiscard]] bool apply_bench_arguments(BenchConfig& bc, int argc, char** argv, std::string_view program) {
-  for (int i = 1; i < argc; ++i)
-    if (std::string_view(argv[i]) == "--help") {
-      std::printf("usage: %.*s [--key=value ...]\n%s", static_cast<int>(program.size()), program.data(),
-                  dphys::describe(bc).c_str());
-      return false;
-    }
+  if (dphys::wants_help(argc, argv)) {
+    std::printf("usage: %.*s [--key=value ...]\n%s", static_cast<int>(program.size()), program.data(),
+                dphys::describe(bc).c_str());
+    return false;
+  }
   std::vector<const char*> rest;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a(argv[i]);

@@ -683,6 +683,19 @@ TEST_CASE("apply_overrides: key forms, order, bool flags, --config files") {
   }
 }
 
+TEST_CASE("wants_help: --help or -h anywhere, exact arguments only") {
+  const auto ask = [](std::vector<const char*> args) {
+    args.insert(args.begin(), "prog");
+    return dphys::wants_help(static_cast<int>(args.size()), args.data());
+  };
+  CHECK(ask({"--help"}));
+  CHECK(ask({"--seed=3", "-h"}));
+  CHECK_FALSE(ask({}));
+  CHECK_FALSE(ask({"--out=--help", "--h", "-help", "help"}));
+  const char* only_program[] = {"--help"};  // argv[0] is the program, never a request
+  CHECK_FALSE(dphys::wants_help(1, only_program));
+}
+
 TEST_CASE("describe: one line per key with type and default") {
   const std::string help = dphys::describe(experiment_defaults());
   CHECK(help ==

@@ -527,6 +527,10 @@ TEST_CASE("koki2 exchange: settings koki2 cannot express are reported, bad koki2
   CHECK(config_error_of(edges) ==
         "config error: k.json: dev_cfg.edge_index_shape = [250,2]: E must be a multiple of "
         "n_neurons (32): E = N·k");
+  edges["dev_cfg"]["edge_index_shape"] = json::array({32 * 5000, 2});
+  CHECK(config_error_of(edges) ==
+        "config error: k.json: dev_cfg.edge_index_shape = [160000,2]: E / n_neurons = k must be "
+        "<= 4096 (agent.k_edges)");
   json type = k;
   type["env_spec"]["width"] = "wide";
   CHECK(config_error_of(type).starts_with(
@@ -630,6 +634,26 @@ TEST_CASE("koki2 exchange: a run exported and imported back evaluates bit for bi
   (void)experiments::import_koki2_run(base / "koki2", base / "back3", base / "edges.txt");
   CHECK(run::read_file(base / "back3" / "edge_index.npy") ==
         run::read_file(base / "run" / "edge_index.npy"));
+  // ... or inline in config.json (dev_cfg.edge_index), each row checked.
+  {
+    json k = json::parse(run::read_file(base / "koki2" / "config.json"));
+    json rows = json::array();
+    const auto t = make_rollout(a).network().edges();
+    for (std::size_t i = 0; i < t.size(); ++i) rows.push_back(json::array({t.src[i], t.dst[i]}));
+    k["dev_cfg"]["edge_index"] = rows;
+    std::filesystem::create_directories(base / "inline");
+    run::write_file_atomic(base / "inline" / "config.json", k.dump());
+    std::filesystem::copy_file(base / "koki2" / "best_genome.npz",
+                               base / "inline" / "best_genome.npz");
+    (void)experiments::import_koki2_run(base / "inline", base / "back5");
+    CHECK(run::read_file(base / "back5" / "edge_index.npy") ==
+          run::read_file(base / "run" / "edge_index.npy"));
+    k["dev_cfg"]["edge_index"][3] = json::array({1, 32});
+    run::write_file_atomic(base / "inline" / "config.json", k.dump());
+    CHECK_THROWS_WITH(experiments::import_koki2_run(base / "inline", base / "back6"),
+                      doctest::Contains("config.json: dev_cfg.edge_index row 3: edge 1 -> 32 "
+                                        "outside [0, 32)"));
+  }
   // A genome array of the wrong shape is named.
   run::npz_archive bad;
   for (const char* name : {"obs_w", "rec_w", "motor_w", "motor_b"})

@@ -80,12 +80,11 @@ int main(int argc, char** argv) {
   using namespace dphys;
   try {
     example::cart_pole_experiment cfg;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print("usage: dphys_cart_pole [--key=value ...]   (defaults shown)\n{}",
-                   describe(cfg));
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print("usage: dphys_cart_pole [--key=value ...]   (defaults shown)\n{}",
+                 describe(cfg));
+      return 0;
+    }
     apply_overrides(cfg, argc - 1, argv + 1);
     validate(cfg);
     cfg.es.threads = cfg.rollout.threads = cfg.threads;

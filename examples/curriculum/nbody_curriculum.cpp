@@ -182,12 +182,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> command_line(argv, argv + argc);
   try {
     ex::nbody_curriculum_example_config cfg;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print("usage: dphys_nbody_curriculum [--key=value ...]   (defaults shown)\n{}",
-                   describe(cfg));
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print("usage: dphys_nbody_curriculum [--key=value ...]   (defaults shown)\n{}",
+                 describe(cfg));
+      return 0;
+    }
     apply_overrides(cfg, argc - 1, argv + 1);
     validate(cfg);
     const auto names = [] {

@@ -49,12 +49,11 @@ int main(int argc, char** argv) {
   using namespace dphys::surrogate;
   try {
     example::galaxy_discover_config cfg;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print("usage: dphys_galaxy_discover [--key=value ...]   (defaults shown)\n{}",
-                   describe(cfg));
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print("usage: dphys_galaxy_discover [--key=value ...]   (defaults shown)\n{}",
+                 describe(cfg));
+      return 0;
+    }
     apply_overrides(cfg, argc - 1, argv + 1);
     validate(cfg);
     const auto& d = cfg.discovery;

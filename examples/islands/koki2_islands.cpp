@@ -311,10 +311,7 @@ int main(int argc, char** argv) {
   bool started = false;
   try {
     islands_example_config cfg;
-    bool help = false;
-    for (int i = 1; i < argc; ++i)
-      help = help || std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h";
-    if (help) {
+    if (dphys::wants_help(argc, argv)) {
       if (where.rank == 0)
         fmt::print("usage: {} [--key=value ...]   (defaults shown)\n{}", name, describe(cfg));
     } else {

@@ -61,12 +61,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> command_line(argv, argv + argc);
   try {
     experiments::koki2_config cfg;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print("usage: dphys_koki2 [--key=value ...]   (defaults shown)\n{}{}", describe(cfg),
-                   run_control_help);
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print("usage: dphys_koki2 [--key=value ...]   (defaults shown)\n{}{}", describe(cfg),
+                 run_control_help);
+      return 0;
+    }
     // Run control (not config keys: they do not change the results), then the config overrides.
     experiments::koki2_run_control ctl;
     ctl.warn = [](const std::string& w) { fmt::print(stderr, "dphys_koki2: warning: {}\n", w); };

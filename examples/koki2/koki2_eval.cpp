@@ -54,11 +54,10 @@ int main(int argc, char** argv) {
   using namespace dphys;
   try {
     eval_config ec;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print("usage: dphys_koki2_eval --run=DIR [--key=value ...]\n{}", describe(ec));
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print("usage: dphys_koki2_eval --run=DIR [--key=value ...]\n{}", describe(ec));
+      return 0;
+    }
     apply_overrides(ec, argc - 1, argv + 1);
     validate(ec);
     const std::filesystem::path dir(ec.run);
@@ -82,13 +81,8 @@ int main(int argc, char** argv) {
                                            pipeline.genome.size()));
     const auto edges_file = dir / "edge_index.npy";
     if (std::filesystem::exists(edges_file)) {
-      const auto edges = run::load_npy<std::int32_t>(edges_file);
-      const auto& topo = pipeline.rollout().network().edges();
-      bool same = edges.data.size() == 2 * topo.size();
-      for (std::size_t e = 0; same && e < topo.size(); ++e)
-        same = edges.data[2 * e] == static_cast<std::int32_t>(topo.src[e]) &&
-               edges.data[2 * e + 1] == static_cast<std::int32_t>(topo.dst[e]);
-      if (!same)
+      if (run::load_npy<std::int32_t>(edges_file).data !=
+          pipeline.rollout().network().edges().edge_index())
         throw std::runtime_error(edges_file.string() +
                                  ": differs from the topology rebuilt from config.json");
     }

@@ -41,14 +41,13 @@ int main(int argc, char** argv) {
   using namespace dphys;
   try {
     exchange_config ec;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") {
-        fmt::print(
-            "usage: dphys_koki2_exchange --mode=export|import --from=DIR --to=DIR "
-            "[--edges=FILE]\n{}",
-            describe(ec));
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print(
+          "usage: dphys_koki2_exchange --mode=export|import --from=DIR --to=DIR "
+          "[--edges=FILE]\n{}",
+          describe(ec));
+      return 0;
+    }
     apply_overrides(ec, argc - 1, argv + 1);
     validate(ec);
     const bool out = ec.mode == direction::export_;

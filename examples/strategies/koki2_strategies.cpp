@@ -151,11 +151,10 @@ int main(int argc, char** argv) {
   using namespace dphys;
   try {
     strategies_config sc;
-    for (int i = 1; i < argc; ++i)
-      if (std::string_view(argv[i]) == "--help") {
-        fmt::print("usage: dphys_koki2_strategies [--key=value ...]\n{}", describe(sc));
-        return 0;
-      }
+    if (dphys::wants_help(argc, argv)) {
+      fmt::print("usage: dphys_koki2_strategies [--key=value ...]\n{}", describe(sc));
+      return 0;
+    }
     apply_overrides(sc, argc - 1, argv + 1);
     validate(sc);
     std::vector<run_result> results;

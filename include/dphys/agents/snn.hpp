@@ -75,6 +75,18 @@ struct topology {
   std::size_t n_neurons = 0;
 
   [[nodiscard]] std::size_t size() const { return src.size(); }
+  bool operator==(const topology&) const = default;
+
+  /// The rows (src, dst) of koki2's edge_index, flattened: what edge_index.npy holds (int32 [E, 2]).
+  [[nodiscard]] std::vector<std::int32_t> edge_index() const {
+    std::vector<std::int32_t> rows;
+    rows.reserve(2 * size());
+    for (std::size_t e = 0; e < size(); ++e) {
+      rows.push_back(static_cast<std::int32_t>(src[e]));
+      rows.push_back(static_cast<std::int32_t>(dst[e]));
+    }
+    return rows;
+  }
 
   /// koki2's construction: neuron i gets min(k, N-1) distinct targets != i, drawn without
   /// replacement (here by a counter-based partial Fisher–Yates shuffle keyed by the seed, so not

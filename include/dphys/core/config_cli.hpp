@@ -21,6 +21,14 @@
 
 namespace dphys {
 
+/// True if a program's arguments ask for its help text ("--help" or "-h"; the programs print
+/// `describe(cfg)` then). Exact matches only: "--out=--help" is a value, not a request.
+inline bool wants_help(int argc, const char* const* argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--help" || std::string_view(argv[i]) == "-h") return true;
+  return false;
+}
+
 /// Dotted paths of all leaves of C ("env.width", "es.pop_size", ...), depth first, in declaration
 /// order.
 template <reflected_config C>

@@ -320,8 +320,8 @@ class chemotaxis_rollout {
 
   template <simd::lane_type F>
   F drive(const envs::chemotaxis_state<F>& s) const {
-    const F e = s.energy - F(fit_.setpoint_energy), i = s.integrity - F(fit_.setpoint_integrity);
-    return F(fit_.drive_w_energy) * (e * e) + F(fit_.drive_w_integrity) * (i * i);
+    return envs::chemotaxis_drive{fit_.setpoint_energy, fit_.setpoint_integrity, fit_.drive_w_energy,
+                                  fit_.drive_w_integrity}(s);
   }
 
   envs::chemotaxis env_;

@@ -123,6 +123,19 @@ struct chemotaxis_state {
   episode_keys drop_keys{};
 };
 
+/// koki2's homeostatic drive D = w_E·(E − E*)² + w_I·(I − I*)² of a state (set points and weights as
+/// in crucibles::fitness_config). The drive modulator of the eligibility trace reads its change.
+struct chemotaxis_drive {
+  float setpoint_energy = 1.0f, setpoint_integrity = 1.0f;
+  float w_energy = 1.0f, w_integrity = 1.0f;
+
+  template <simd::lane_type F>
+  [[nodiscard]] F operator()(const chemotaxis_state<F>& s) const {
+    const F e = s.energy - F(setpoint_energy), i = s.integrity - F(setpoint_integrity);
+    return F(w_energy) * (e * e) + F(w_integrity) * (i * i);
+  }
+};
+
 class chemotaxis {
  public:
   static constexpr int obs_dim = 4;

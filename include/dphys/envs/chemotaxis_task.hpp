@@ -4,8 +4,8 @@
 // drive(state) = koki2's homeostatic drive, so every plasticity modulator works.
 //
 // Use it to evolve on koki2's world with a return of your own choosing (wrap it again and change
-// `reward`), or to compare the generic path with crucibles::chemotaxis_rollout: with the same genomes,
-// keys and rule both take the same actions (tests/test_chemotaxis.cpp), and the bench's
+// `reward`), or to compare the generic path with crucibles::chemotaxis_rollout: with the same
+// genomes, keys and rule both take the same actions (tests/test_chemotaxis.cpp), and the bench's
 // `--crucible=generic` measures the generic path's speed on the koki2 workload.
 #pragma once
 
@@ -16,12 +16,6 @@
 #include <dphys/envs/episode.hpp>
 
 namespace dphys::envs {
-
-/// The drive's set points and weights (crucibles::fitness_config's drive fields, same defaults).
-struct chemotaxis_drive {
-  float setpoint_energy = 1.0f, setpoint_integrity = 1.0f;
-  float w_energy = 1.0f, w_integrity = 1.0f;
-};
 
 class chemotaxis_task {
  public:
@@ -55,11 +49,10 @@ class chemotaxis_task {
     const auto tr = world_.step(s, action, k, obs);
     return {tr.done, tr.reached, tr.energy_gained - tr.integrity_lost};
   }
-  /// w_E·(E − E*)² + w_I·(I − I*)², as chemotaxis_rollout computes it.
+  /// koki2's drive (chemotaxis_drive), the same function chemotaxis_rollout uses.
   template <simd::lane_type F>
   F drive(const state_type<F>& s) const {
-    const F e = s.energy - F(drive_.setpoint_energy), i = s.integrity - F(drive_.setpoint_integrity);
-    return F(drive_.w_energy) * (e * e) + F(drive_.w_integrity) * (i * i);
+    return drive_(s);
   }
 
  private:

@@ -378,13 +378,7 @@ inline koki2_result run_koki2(const koki2_config& cfg, const std::filesystem::pa
   rd.write_config(config_json);
   {
     const auto& topo = net.edges();
-    std::vector<std::int32_t> edges;
-    for (std::size_t e = 0; e < topo.size(); ++e) {
-      edges.push_back(static_cast<std::int32_t>(topo.src[e]));
-      edges.push_back(static_cast<std::int32_t>(topo.dst[e]));
-    }
-    run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges),
-                  {topo.size(), 2});
+    run::save_npy(rd.file("edge_index.npy"), topo.edge_index(), {topo.size(), 2});
     rd.add_artifact("edge_index.npy");
   }
   run::manifest_info info;

@@ -6,6 +6,7 @@
 // (koki2_keys); what one side cannot express is reported, never dropped silently.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,7 @@
 
 #include <dphys/core/config.hpp>
 #include <dphys/experiments/koki2.hpp>
+#include <dphys/genomes/direct.hpp>
 #include <dphys/run/atomic_file.hpp>
 #include <dphys/run/build_info.hpp>
 #include <dphys/run/jsonl.hpp>
@@ -173,42 +175,47 @@ bool listed(const std::array<std::string_view, N>& keys, std::string_view key) {
 
 inline constexpr std::array<std::string_view, 3> modulator_names{"spike", "drive", "event"};
 
-inline std::size_t genome_size(std::size_t n, std::size_t e) { return n * 4 + e + n * 5 + 5 + n; }
-
-// The five arrays of koki2's DirectGenome: name, offset in the flat genome, shape.
+// koki2's DirectGenome arrays as named views of the flat genome (genomes::direct_layout's order),
+// with their shapes: obs_w [N, 4], rec_w [E], motor_w [N, 5], motor_b [5], mod_w [N].
+template <class T>
 struct genome_array {
   std::string_view name;
-  std::size_t offset;
+  std::span<T> values;
   std::vector<std::size_t> shape;
 };
-inline std::vector<genome_array> genome_arrays(std::size_t n, std::size_t e) {
-  return {{"obs_w", 0, {n, 4}},
-          {"rec_w", n * 4, {e}},
-          {"motor_w", n * 4 + e, {n, 5}},
-          {"motor_b", n * 4 + e + n * 5, {5}},
-          {"mod_w", n * 4 + e + n * 5 + 5, {n}}};
+template <class T>
+std::array<genome_array<T>, 5> genome_arrays(const genomes::direct_genome& g, std::span<T> flat) {
+  const auto v = g.views(flat);
+  const auto& l = g.layout;
+  return {{{"obs_w", v.obs_w, {l.n_neurons, l.obs_dim}},
+           {"rec_w", v.rec_w, {l.n_edges}},
+           {"motor_w", v.motor_w, {l.n_neurons, l.num_actions}},
+           {"motor_b", v.motor_b, {l.num_actions}},
+           {"mod_w", v.mod_w, {l.n_neurons}}}};
 }
 
-inline std::string platform_string() {
+inline genomes::direct_genome koki2_genome(std::size_t n_neurons, std::size_t n_edges) {
+  return {genomes::direct_layout{n_neurons, n_edges, 4, 5}};
+}
+
+// koki2's own edges for the config's topology seed (NumPy's draw; koki2's rule seed + 12345 if
+// unset).
+inline agents::topology koki2_draw(const koki2_config& cfg) {
+  auto agent = cfg.agent;
+  agent.topology_rng = agents::topology_generator::numpy;
+  agent.edge_file.clear();
+  return agents::topology::make(agent, cfg.seed);
+}
+
+// The "platform" object of koki2's manifest (Python's platform module there; uname here).
+inline dphys::json platform_json() {
   utsname u{};
-  if (uname(&u) != 0) return {};
-  return std::string(u.sysname) + "-" + u.release + "-" + u.machine;
-}
-
-inline std::string machine_string() {
-  utsname u{};
-  return uname(&u) == 0 ? std::string(u.machine) : std::string();
-}
-
-// The edges as koki2's edge_index rows (src, dst), flattened.
-inline std::vector<std::int32_t> edge_pairs(const agents::topology& t) {
-  std::vector<std::int32_t> out;
-  out.reserve(2 * t.size());
-  for (std::size_t e = 0; e < t.size(); ++e) {
-    out.push_back(static_cast<std::int32_t>(t.src[e]));
-    out.push_back(static_cast<std::int32_t>(t.dst[e]));
-  }
-  return out;
+  const bool ok = uname(&u) == 0;
+  return dphys::json{
+      {"platform", ok ? std::string(u.sysname) + "-" + u.release + "-" + u.machine : ""},
+      {"machine", ok ? std::string(u.machine) : ""},
+      {"processor", ""},
+      {"python_implementation", nullptr}};
 }
 
 }  // namespace detail::koki2x
@@ -336,6 +343,9 @@ inline std::vector<std::int32_t> edge_pairs(const agents::topology& t) {
     if (*edges % n != 0)
       throw fail("dev_cfg.edge_index_shape", dphys::json::array({*edges, 2}),
                  "E must be a multiple of n_neurons (" + std::to_string(n) + "): E = N·k");
+    if (*edges / n > 4096)
+      throw fail("dev_cfg.edge_index_shape", dphys::json::array({*edges, 2}),
+                 "E / n_neurons = k must be <= 4096 (agent.k_edges)");
     cfg.agent.k_edges = static_cast<int>(*edges / n);
   }
   if (n_edges)
@@ -361,32 +371,27 @@ inline koki2_exchange_report export_koki2_run(const std::filesystem::path& from,
   validate(cfg);
   const auto genome = run::load_npy<float>(from / "best_genome.npy");
   const auto n = static_cast<std::size_t>(cfg.agent.n_neurons);
-  const auto edges = kx::edge_pairs(agents::topology::from_npy(from / "edge_index.npy", n));
-  const std::size_t e = edges.size() / 2;
-  if (genome.data.size() != kx::genome_size(n, e))
+  const auto topo = agents::topology::from_npy(from / "edge_index.npy", n);
+  const std::size_t e = topo.size();
+  const auto direct = kx::koki2_genome(n, e);
+  if (genome.data.size() != direct.size())
     throw run::format_error(
         (from / "best_genome.npy").string() + ": " + std::to_string(genome.data.size()) +
         " parameters, but N = " + std::to_string(n) + " neurons with E = " + std::to_string(e) +
-        " edges need " + std::to_string(kx::genome_size(n, e)));
+        " edges need " + std::to_string(direct.size()));
   report.parameters = genome.data.size();
   report.edges = e;
 
   const dphys::json k = to_koki2_config(cfg, e, &report);
-  if (edges != kx::edge_pairs(agents::topology::numpy(
-                   n, static_cast<std::size_t>(cfg.agent.k_edges),
-                   static_cast<std::uint64_t>(k["dev_cfg"]["topology_seed"].get<std::int64_t>()))))
+  if (topo != kx::koki2_draw(cfg))
     report.notes.push_back(
         "the edges are not koki2's draw from dev_cfg.topology_seed (the run used " +
         std::string(cfg.agent.edge_file.empty() ? "agent.topology_rng = counter"
                                                 : "agent.edge_file") +
         "): koki2 must load edge_index.npy");
   run::npz_archive npz;
-  for (const auto& a : kx::genome_arrays(n, e)) {
-    std::size_t size = 1;
-    for (const auto s : a.shape) size *= s;
-    npz.add<float>(std::string(a.name), std::span<const float>(genome.data).subspan(a.offset, size),
-                   a.shape);
-  }
+  for (const auto& a : kx::genome_arrays(direct, std::span<const float>(genome.data)))
+    npz.add<float>(std::string(a.name), a.values, a.shape);
   std::string lines;
   if (std::filesystem::exists(from / "generations.jsonl"))
     for (const auto& rec : run::read_jsonl(from / "generations.jsonl")) {
@@ -419,16 +424,13 @@ inline koki2_exchange_report export_koki2_run(const std::filesystem::path& from,
       {"git_commit", source_manifest.value("git_describe", "")},
       {"python", nullptr},
       {"jax", nullptr},
-      {"platform", dphys::json{{"platform", kx::platform_string()},
-                               {"machine", kx::machine_string()},
-                               {"processor", ""},
-                               {"python_implementation", nullptr}}},
+      {"platform", kx::platform_json()},
       {"exported_by", exported_by},
   };
 
   auto rd = run::run_directory::create(to);  // refuses a directory holding a run
   npz.save(rd.file("best_genome.npz"));
-  run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges), {e, 2});
+  run::save_npy(rd.file("edge_index.npy"), topo.edge_index(), {e, 2});
   if (report.generations > 0) run::write_file_atomic(rd.file("generations.jsonl"), lines);
   rd.write_manifest(manifest);
   rd.write_config(k);  // last: its presence marks a complete export
@@ -462,58 +464,60 @@ inline koki2_exchange_report import_koki2_run(const std::filesystem::path& from,
     if (k.is_object()) k["seed"] = m["seed"];
   }
   std::size_t e = 0;
-  std::vector<std::int32_t> edges;
-  auto cfg = from_koki2_config(k, source, &e, &edges);
+  std::vector<std::int32_t> inline_edges;
+  auto cfg = from_koki2_config(k, source, &e, &inline_edges);
   const auto n = static_cast<std::size_t>(cfg.agent.n_neurons);
 
   // koki2's own draw from topology_seed (cfg.agent.topology_rng is numpy, koki2's generator).
-  const auto koki2_edges = kx::edge_pairs(agents::topology::make(cfg.agent, cfg.seed));
+  const auto koki2_edges = kx::koki2_draw(cfg);
   std::string edges_source = from.string();
+  agents::topology topo;
   if (!edges_file.empty()) {
-    edges = kx::edge_pairs(agents::topology::from_file(edges_file, n));
+    topo = agents::topology::from_file(edges_file, n);
     edges_source = edges_file.string();
   } else if (std::filesystem::exists(from / "edge_index.npy")) {
-    edges = kx::edge_pairs(agents::topology::from_npy(from / "edge_index.npy", n));
-  } else if (edges.empty()) {
-    edges = koki2_edges;
+    topo = agents::topology::from_npy(from / "edge_index.npy", n);
+  } else if (!inline_edges.empty()) {
+    topo.n_neurons = n;
+    for (std::size_t i = 0; i < inline_edges.size(); i += 2)
+      topo.add_checked(inline_edges[i], inline_edges[i + 1],
+                       source + ": dev_cfg.edge_index row " + std::to_string(i / 2));
+  } else {
+    topo = koki2_edges;
     report.notes.push_back(
         "no edge list given: the edges are koki2's NumPy draw from "
         "dev_cfg.topology_seed = " +
         std::to_string(cfg.agent.topology_seed) + " (agent.topology_rng = numpy)");
   }
-  if (edges.size() / 2 != e)
-    throw run::format_error(edges_source + ": " + std::to_string(edges.size() / 2) +
+  if (topo.size() != e)
+    throw run::format_error(edges_source + ": " + std::to_string(topo.size()) +
                             " edges, but config.json's edge_index_shape says " + std::to_string(e));
-  for (const auto v : edges)
-    if (v < 0 || static_cast<std::size_t>(v) >= n)
-      throw run::format_error(edges_source + ": neuron index " + std::to_string(v) +
-                              " outside [0, " + std::to_string(n) + ")");
 
   const auto npz = run::npz_archive::load(from / "best_genome.npz");
-  std::vector<float> genome(kx::genome_size(n, e));
-  for (const auto& a : kx::genome_arrays(n, e)) {
+  const auto direct = kx::koki2_genome(n, e);
+  std::vector<float> genome(direct.size());
+  const auto arrays = kx::genome_arrays(direct, std::span<float>(genome));
+  for (const auto& a : arrays) {
     const auto arr = npz.get<float>(a.name);
     if (arr.shape != a.shape)
       throw run::format_error((from / "best_genome.npz").string() + ": " + std::string(a.name) +
                               " has shape " + run::detail::shape_str(arr.shape) + ", expected " +
                               run::detail::shape_str(a.shape) + " (N = " + std::to_string(n) +
                               ", E = " + std::to_string(e) + ")");
-    std::ranges::copy(arr.data, genome.begin() + static_cast<std::ptrdiff_t>(a.offset));
+    std::ranges::copy(arr.data, a.values.begin());
   }
-  for (const auto& m : npz.members()) {
-    bool known = false;
-    for (const auto& a : kx::genome_arrays(n, e)) known = known || a.name == m.name;
-    if (!known) report.notes.push_back("best_genome.npz: array '" + m.name + "' ignored");
-  }
+  for (const auto& m : npz.members())
+    if (std::ranges::none_of(arrays, [&](const auto& a) { return a.name == m.name; }))
+      report.notes.push_back("best_genome.npz: array '" + m.name + "' ignored");
   report.parameters = genome.size();
   report.edges = e;
 
   auto rd = run::run_directory::create(to);  // refuses a directory holding a run
   // Edges other than koki2's draw from the seed are read from the run directory's own copy.
-  if (edges != koki2_edges)
+  if (topo != koki2_edges)
     cfg.agent.edge_file = std::filesystem::absolute(rd.file("edge_index.npy")).string();
   cfg.out = to.string();
-  run::save_npy(rd.file("edge_index.npy"), std::span<const std::int32_t>(edges), {e, 2});
+  run::save_npy(rd.file("edge_index.npy"), topo.edge_index(), {e, 2});
   rd.add_artifact("edge_index.npy");
   rd.save_best_genome(genome, {genome.size()});
   rd.write_config(resolved_config_json(cfg, to));
